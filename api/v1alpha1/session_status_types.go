@@ -1,0 +1,223 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SessionPhase summarizes where a session is in its life.
+// +kubebuilder:validation:Enum=Pending;Running;Idle;RequiresAction;Rescheduling;Succeeded;Failed;TimedOut;Terminated
+type SessionPhase string
+
+const (
+	// SessionPending: not launched yet (waiting for references, credentials or the API).
+	SessionPending SessionPhase = "Pending"
+	// SessionRunning: the agent is working.
+	SessionRunning SessionPhase = "Running"
+	// SessionIdle: the agent finished a turn and waits for a message.
+	SessionIdle SessionPhase = "Idle"
+	// SessionRequiresAction: the agent waits for tool confirmations or custom tool results.
+	SessionRequiresAction SessionPhase = "RequiresAction"
+	// SessionRescheduling: the platform is retrying after a transient error.
+	SessionRescheduling SessionPhase = "Rescheduling"
+	// SessionSucceeded: every message was answered (completion policy WhenIdle).
+	SessionSucceeded SessionPhase = "Succeeded"
+	// SessionFailed: the session stopped on an error, a refusal, an exhausted retry budget or a rejected launch.
+	SessionFailed SessionPhase = "Failed"
+	// SessionTimedOut: spec.timeout passed.
+	SessionTimedOut SessionPhase = "TimedOut"
+	// SessionTerminated: the remote session ended for good.
+	SessionTerminated SessionPhase = "Terminated"
+)
+
+// Bounds that keep a Session's status small whatever the conversation does.
+const (
+	MaxRecentEvents      = 20
+	MaxPendingActions    = 20
+	MaxLastMessageBytes  = 4096
+	MaxEventSummaryBytes = 256
+	MaxPendingInputBytes = 1024
+	MaxErrorMessageBytes = 1024
+	MaxRespondedActions  = 256
+)
+
+// SessionStatus is what the session is doing, built from the remote session and its event stream.
+type SessionStatus struct {
+	// ID of the remote session (sesn_...).
+	// +optional
+	ID string `json:"id,omitempty"`
+
+	// AgentID is the resolved remote agent.
+	// +optional
+	AgentID string `json:"agentID,omitempty"`
+
+	// AgentVersion is the agent version the session runs, pinned at launch.
+	// +optional
+	AgentVersion int64 `json:"agentVersion,omitempty"`
+
+	// EnvironmentID is the resolved remote environment.
+	// +optional
+	EnvironmentID string `json:"environmentID,omitempty"`
+
+	// Phase summarizes the session's state.
+	// +optional
+	Phase SessionPhase `json:"phase,omitempty"`
+
+	// StopReason of the last idle: end_turn, requires_action, retries_exhausted, budget_reached or refusal.
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	StopReason string `json:"stopReason,omitempty"`
+
+	// StartTime is when the remote session was created.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+
+	// CompletionTime is when the Session reached a finished phase.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+
+	// LastEventID is the resume cursor: the id of the newest event folded into this status.
+	// +optional
+	LastEventID string `json:"lastEventID,omitempty"`
+
+	// EventCount is the number of distinct events folded into this status.
+	// +optional
+	EventCount int64 `json:"eventCount,omitempty"`
+
+	// MessagesSent is how many entries of spec.messages have been delivered.
+	// +optional
+	MessagesSent int32 `json:"messagesSent,omitempty"`
+
+	// InterruptRequest is the last spec.interruptRequest value acted on.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	InterruptRequest string `json:"interruptRequest,omitempty"`
+
+	// Usage is the cumulative token usage and list cost.
+	// +optional
+	Usage *SessionUsage `json:"usage,omitempty"`
+
+	// PendingActions are tool calls that wait for an answer (at most 20).
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	PendingActions []PendingAction `json:"pendingActions,omitempty"`
+
+	// RespondedActions are tool use ids already answered, newest last, so answers are sent exactly once.
+	// +kubebuilder:validation:MaxItems=256
+	// +listType=atomic
+	// +optional
+	RespondedActions []string `json:"respondedActions,omitempty"`
+
+	// RecentEvents summarizes the newest events, oldest first (at most 20).
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	RecentEvents []EventSummary `json:"recentEvents,omitempty"`
+
+	// LastAgentMessage is the text of the newest agent message, truncated to 4 KiB.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	LastAgentMessage string `json:"lastAgentMessage,omitempty"`
+
+	// LastError is the newest session error.
+	// +optional
+	LastError *SessionError `json:"lastError,omitempty"`
+
+	// ObservedGeneration is the metadata.generation that the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready (launched and healthy), Launched, ReferencesResolved, ActionRequired and Finished.
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// SessionUsage is cumulative token usage and list cost.
+type SessionUsage struct {
+	// InputTokens consumed (uncached).
+	// +optional
+	InputTokens int64 `json:"inputTokens,omitempty"`
+	// OutputTokens produced.
+	// +optional
+	OutputTokens int64 `json:"outputTokens,omitempty"`
+	// CacheReadInputTokens read from the prompt cache.
+	// +optional
+	CacheReadInputTokens int64 `json:"cacheReadInputTokens,omitempty"`
+	// CacheCreationInputTokens written to the prompt cache (5 minute and 1 hour).
+	// +optional
+	CacheCreationInputTokens int64 `json:"cacheCreationInputTokens,omitempty"`
+	// ListCostUSD is the cost at list prices, in US dollars, for example "0.42".
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	ListCostUSD string `json:"listCostUSD,omitempty"`
+	// ActiveSeconds the session spent running.
+	// +optional
+	ActiveSeconds int64 `json:"activeSeconds,omitempty"`
+}
+
+// PendingActionKind says how a pending action is answered.
+// +kubebuilder:validation:Enum=ToolConfirmation;CustomToolResult
+type PendingActionKind string
+
+const (
+	// PendingToolConfirmation is answered by spec.toolConfirmations.
+	PendingToolConfirmation PendingActionKind = "ToolConfirmation"
+	// PendingCustomToolResult is answered by spec.customToolResults.
+	PendingCustomToolResult PendingActionKind = "CustomToolResult"
+)
+
+// PendingAction is a tool call that waits for an answer.
+type PendingAction struct {
+	// EventID of the tool use; answer with it as toolUseID.
+	EventID string `json:"eventID"`
+	// Kind says how to answer.
+	Kind PendingActionKind `json:"kind"`
+	// ToolName is the name of the tool called.
+	// +kubebuilder:validation:MaxLength=256
+	ToolName string `json:"toolName"`
+	// Input is the call's JSON input, truncated to 1 KiB.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Input string `json:"input,omitempty"`
+}
+
+// EventSummary is a one-line summary of a session event.
+type EventSummary struct {
+	// ID of the event (sevt_...).
+	// +optional
+	ID string `json:"id,omitempty"`
+	// Type of the event, for example agent.message.
+	// +kubebuilder:validation:MaxLength=64
+	Type string `json:"type"`
+	// Time the platform processed the event.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+	// Summary of the event, truncated to 256 bytes.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	Summary string `json:"summary,omitempty"`
+}
+
+// SessionError is a session.error event.
+type SessionError struct {
+	// Type of the error, for example model_overloaded_error.
+	// +kubebuilder:validation:MaxLength=128
+	Type string `json:"type"`
+	// Message of the error, truncated to 1 KiB.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Message string `json:"message,omitempty"`
+	// RetryStatus: retrying, exhausted or terminal.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	RetryStatus string `json:"retryStatus,omitempty"`
+	// EventID of the error event.
+	// +optional
+	EventID string `json:"eventID,omitempty"`
+	// Time of the error.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+}
