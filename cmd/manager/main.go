@@ -3,14 +3,22 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"os"
+	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/anthropics/managed-agents-operator/internal/controller"
+	"github.com/anthropics/managed-agents-operator/internal/managedagents"
 	"github.com/anthropics/managed-agents-operator/internal/scheme"
 )
 
@@ -26,10 +34,16 @@ func main() {
 
 // options are the manager's command-line flags.
 type options struct {
-	metricsAddr string
-	probeAddr   string
-	leaderElect bool
-	zap         zap.Options
+	metricsAddr        string
+	probeAddr          string
+	leaderElect        bool
+	watchNamespaces    string
+	apiBaseURL         string
+	apiKeySecret       string
+	resyncPeriod       time.Duration
+	agentWorkers       int
+	environmentWorkers int
+	zap                zap.Options
 }
 
 func parseFlags() options {
@@ -37,18 +51,55 @@ func parseFlags() options {
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
+	flag.StringVar(&o.apiBaseURL, "api-base-url", os.Getenv("ANTHROPIC_BASE_URL"), "Base URL of the Managed Agents API; empty uses the SDK's default. Defaults to $ANTHROPIC_BASE_URL.")
+	flag.StringVar(&o.apiKeySecret, "api-key-secret", "", "Default API key Secret as NAMESPACE/NAME (key \"api-key\"); objects may override it with spec.apiKeySecretRef.")
+	flag.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "How often each object is compared with its remote twin to detect out-of-band changes.")
+	flag.IntVar(&o.agentWorkers, "agent-concurrency", 2, "Parallel reconciles of Agents.")
+	flag.IntVar(&o.environmentWorkers, "environment-concurrency", 2, "Parallel reconciles of Environments.")
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
+}
+
+// parseSecretRef parses NAMESPACE/NAME.
+func parseSecretRef(s string) (types.NamespacedName, error) {
+	if s == "" {
+		return types.NamespacedName{}, nil
+	}
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok || ns == "" || name == "" {
+		return types.NamespacedName{}, fmt.Errorf("--api-key-secret must be NAMESPACE/NAME, got %q", s)
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}, nil
+}
+
+// cacheOptions restricts the informers to the watched namespaces.
+func cacheOptions(namespaces string) cache.Options {
+	var opts cache.Options
+	for _, ns := range strings.Split(namespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if opts.DefaultNamespaces == nil {
+				opts.DefaultNamespaces = map[string]cache.Config{}
+			}
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
 }
 
 func run() error {
 	o := parseFlags()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	setupLog := ctrl.Log.WithName("setup")
+	defaultSecret, err := parseSecretRef(o.apiKeySecret)
+	if err != nil {
+		return err
+	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme.New(),
+		Cache:                         cacheOptions(o.watchNamespaces),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
@@ -58,12 +109,27 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	ctx := ctrl.SetupSignalHandler()
+	if err := setupControllers(ctx, mgr, o, defaultSecret); err != nil {
+		return err
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	setupLog.Info("Starting manager")
-	return mgr.Start(ctrl.SetupSignalHandler())
+	setupLog.Info("Starting manager", "apiBaseURL", o.apiBaseURL, "watchNamespaces", o.watchNamespaces, "resyncPeriod", o.resyncPeriod)
+	return mgr.Start(ctx)
+}
+
+func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultSecret types.NamespacedName) error {
+	factory := managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: o.apiBaseURL})
+	return controller.SetupAgentAndEnvironment(ctx, mgr, controller.Options{
+		Factory:                factory,
+		DefaultAPIKeySecret:    defaultSecret,
+		ResyncPeriod:           o.resyncPeriod,
+		AgentConcurrency:       o.agentWorkers,
+		EnvironmentConcurrency: o.environmentWorkers,
+	})
 }

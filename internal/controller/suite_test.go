@@ -1,0 +1,121 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/anthropics/managed-agents-operator/internal/controller"
+	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/scheme"
+	"github.com/anthropics/managed-agents-operator/internal/simulator"
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
+)
+
+// The suite runs the real reconcilers in a manager against a real API server and the simulator.
+const (
+	simulatorKey    = "sk-ant-test-key"
+	operatorNS      = "operator-system"
+	defaultKeyName  = "anthropic"
+	eventuallyLimit = 30 * time.Second
+)
+
+var (
+	k8s    client.Client
+	sim    *simulator.Server
+	simURL string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.Level(zapcore.Level(zapLevel()))))
+	env, err := testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	k8s = env.Client
+
+	sim = simulator.New(simulator.Options{APIKey: simulatorKey})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	defer sim.Close()
+	simURL = srv.URL
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := createDefaultKey(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	done, err := startManager(ctx, env)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	cancel()
+	<-done
+	return code
+}
+
+// zapLevel keeps the manager quiet unless TEST_VERBOSE is set.
+func zapLevel() int8 {
+	if os.Getenv("TEST_VERBOSE") != "" {
+		return -2
+	}
+	return 2
+}
+
+func createDefaultKey(ctx context.Context) error {
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNS}}); err != nil {
+		return err
+	}
+	return k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNS, Name: defaultKeyName},
+		Data:       map[string][]byte{"api-key": []byte(simulatorKey)},
+	})
+}
+
+func startManager(ctx context.Context, env *testenv.Env) (<-chan struct{}, error) {
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 scheme.New(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = controller.SetupAgentAndEnvironment(ctx, mgr, controller.Options{
+		Factory:             managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: simURL, RequestsPerSecond: 200, Burst: 200}),
+		DefaultAPIKeySecret: types.NamespacedName{Namespace: operatorNS, Name: defaultKeyName},
+		ResyncPeriod:        10 * time.Minute,
+	})
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	return done, nil
+}
