@@ -1,0 +1,20 @@
+// Package simulator is an in-memory, wire-compatible copy of the Claude Managed
+// Agents API (agents, agent versions, environments, sessions and session events).
+//
+// It speaks the same JSON and server-sent events as the hosted API, so the
+// official Go SDK is its client:
+//
+//	sim := simulator.New(simulator.Options{})
+//	ts := httptest.NewServer(sim)
+//	defer ts.Close()
+//	defer sim.Close() // ends open streams first, so ts.Close does not wait on them
+//	client := anthropic.NewClient(option.WithBaseURL(ts.URL), option.WithAPIKey("k"))
+//
+// It is not a stub that accepts anything: it validates bodies, enforces
+// optimistic concurrency on agents, read-only archived objects, unique
+// environment names and the session lifecycle, and answers with the API's
+// error JSON. Sessions run deterministic scripted turns that directives in the
+// user's message text steer (see docs/simulator.md), and faults (429, 5xx,
+// latency, dropped streams, lost create responses) can be injected from Go,
+// over HTTP under /_simulator/, or from cmd/simulator's flags.
+package simulator

@@ -1,0 +1,481 @@
+package simulator
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A turn is one scripted agent run: it starts on a user.message (or
+// user.define_outcome) and ends when the session goes idle or terminates.
+// Its events come from directives in the prompt text, [[name:arg]], run in
+// order, then an agent.message echoing the prompt. The goroutine that runs a
+// turn emits every event through step, which holds s.mu and checks that the
+// turn is still the session's current one, so an interrupt, delete or Close
+// stops it between two events and nothing it emits comes after the idle the
+// interrupt reported.
+
+type turnInput struct {
+	prompt  string
+	outcome map[string]any // set for user.define_outcome
+}
+
+type callKind int
+
+const (
+	callTool callKind = iota
+	callMCP
+	callCustom
+)
+
+type pendingCallInfo struct {
+	kind   callKind
+	name   string
+	server string
+}
+
+// answer is the user's reply to a pending call.
+type answer struct {
+	allow   bool
+	text    string // deny_message, or the custom tool result's text
+	isError bool
+}
+
+type directive struct{ name, arg, raw string }
+
+type turn struct {
+	sess   *session
+	in     turnInput
+	steps  []directive
+	echo   string
+	pc     int
+	cancel chan struct{}
+
+	// Calls the turn waits on while paused with requires_action.
+	waiting  []string
+	calls    map[string]*pendingCallInfo
+	answers  map[string]answer
+	resuming bool
+
+	spanID        string
+	segEvents     int
+	outcomeResult string
+}
+
+var directiveRE = regexp.MustCompile(`\[\[([a-z_]+)(?::(.*?))?\]\]`)
+
+var knownDirectives = map[string]bool{
+	"tool": true, "ask": true, "mcp": true, "custom": true, "refuse": true, "error": true,
+	"budget": true, "long": true, "slow": true, "think": true, "outcome": true,
+}
+
+// parseScript extracts the known directives of a prompt, in order, and the
+// prompt text without them (unknown [[...]] stay in the text, untouched).
+func parseScript(prompt string) ([]directive, string) {
+	var steps []directive
+	echo := directiveRE.ReplaceAllStringFunc(prompt, func(m string) string {
+		sub := directiveRE.FindStringSubmatch(m)
+		if !knownDirectives[sub[1]] {
+			return m
+		}
+		steps = append(steps, directive{name: sub[1], arg: strings.TrimSpace(sub[2]), raw: m})
+		return ""
+	})
+	return steps, strings.Join(strings.Fields(echo), " ")
+}
+
+func newTurn(sess *session, in turnInput) *turn {
+	steps, echo := parseScript(in.prompt)
+	return &turn{sess: sess, in: in, steps: steps, echo: echo,
+		calls: map[string]*pendingCallInfo{}, answers: map[string]answer{}, outcomeResult: "satisfied"}
+}
+
+func (sess *session) pendingCall(id string) *pendingCallInfo {
+	if sess.paused == nil {
+		return nil
+	}
+	if _, done := sess.paused.answers[id]; done {
+		return nil
+	}
+	return sess.paused.calls[id]
+}
+
+func (sess *session) stopTurnLocked() {
+	if sess.turn != nil {
+		close(sess.turn.cancel)
+		sess.turn = nil
+	}
+	sess.paused = nil
+}
+
+// enqueueLocked queues a prompt; it runs now if the session is free. A new
+// prompt supersedes calls a paused turn is still waiting on.
+func (s *Server) enqueueLocked(sess *session, in turnInput) {
+	sess.queue = append(sess.queue, in)
+	if sess.turn == nil {
+		sess.paused = nil
+	}
+	s.startNextLocked(sess)
+}
+
+func (s *Server) startNextLocked(sess *session) {
+	if sess.turn != nil || sess.paused != nil || len(sess.queue) == 0 || s.closed ||
+		sess.status == StatusTerminated || sess.archivedAt != nil || sess.budgetPaused {
+		return
+	}
+	in := sess.queue[0]
+	sess.queue = sess.queue[1:]
+	s.launchLocked(newTurn(sess, in))
+}
+
+func (s *Server) launchLocked(t *turn) {
+	if s.closed {
+		return
+	}
+	t.cancel = make(chan struct{})
+	t.sess.turn = t
+	s.turns.Add(1)
+	go s.runTurn(t)
+}
+
+// interruptLocked stops the running turn (or drops a paused one), clears the
+// queue and reports idle with end_turn. On an idle session it does nothing.
+func (s *Server) interruptLocked(sess *session) {
+	t := sess.turn
+	if t == nil {
+		t = sess.paused
+	}
+	if t == nil {
+		return
+	}
+	sess.stopTurnLocked()
+	sess.queue = nil
+	now := s.now()
+	if t.in.outcome != nil && t.in.outcome["result"] == "running" {
+		t.in.outcome["result"], t.in.outcome["completed_at"] = "interrupted", stamp(now)
+	}
+	sess.setStatusLocked(StatusIdle, now)
+	s.appendEventLocked(sess, idleFields(map[string]any{"type": "end_turn"}, nil))
+}
+
+// answerLocked records a confirmation or custom tool result. When the paused
+// turn has all its answers it resumes; otherwise the session re-reports idle
+// with the calls still open.
+func (s *Server) answerLocked(sess *session, id string, ans answer) {
+	t := sess.paused
+	if t == nil {
+		return
+	}
+	t.answers[id] = ans
+	var open []any
+	for _, w := range t.waiting {
+		if _, ok := t.answers[w]; !ok {
+			open = append(open, w)
+		}
+	}
+	if len(open) > 0 {
+		s.appendEventLocked(sess, idleFields(map[string]any{"type": "requires_action", "event_ids": open}, nil))
+		return
+	}
+	sess.paused = nil
+	t.resuming = true
+	s.launchLocked(t)
+}
+
+func idleFields(reason map[string]any, details any) map[string]any {
+	return map[string]any{"type": "session.status_idle", "stop_reason": reason, "stop_details": details}
+}
+
+// flow says how a turn continues after a directive.
+type flow int
+
+const (
+	flowNext flow = iota // run the next directive
+	flowStop             // the turn paused, ended, or was cancelled
+)
+
+func (s *Server) runTurn(t *turn) {
+	defer s.turns.Done()
+	running := func(sess *session) {
+		sess.setStatusLocked(StatusRunning, s.now())
+		if t.in.outcome != nil && t.in.outcome["result"] == "pending" {
+			t.in.outcome["result"] = "running"
+		}
+		s.appendEventLocked(sess, map[string]any{"type": "session.status_running"})
+	}
+	if !s.step(t, running) || !s.beginSegment(t) {
+		return
+	}
+	if t.resuming {
+		t.resuming = false
+		if !s.deliverAnswers(t) {
+			return
+		}
+	}
+	for t.pc < len(t.steps) {
+		d := t.steps[t.pc]
+		t.pc++
+		if s.runDirective(t, d) == flowStop {
+			return
+		}
+	}
+	s.endTurn(t)
+}
+
+// sleep waits d unless the turn is cancelled first.
+func (s *Server) sleep(t *turn, d time.Duration) bool {
+	if d <= 0 {
+		select {
+		case <-t.cancel:
+			return false
+		default:
+			return true
+		}
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-t.cancel:
+		return false
+	}
+}
+
+// step waits StepDelay, then runs fn under s.mu if t is still current.
+func (s *Server) step(t *turn, fn func(sess *session)) bool {
+	if !s.sleep(t, s.opts.StepDelay) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.sess.turn != t || s.closed {
+		return false
+	}
+	fn(t.sess)
+	t.segEvents++
+	return true
+}
+
+func (s *Server) emit(t *turn, fields map[string]any) (string, bool) {
+	var id string
+	ok := s.step(t, func(sess *session) { id = s.appendEventLocked(sess, fields).id })
+	return id, ok
+}
+
+func (s *Server) say(t *turn, text string) bool {
+	_, ok := s.emit(t, map[string]any{"type": "agent.message", "content": []any{map[string]any{"type": "text", "text": text}}})
+	return ok
+}
+
+func (s *Server) beginSegment(t *turn) bool {
+	id, ok := s.emit(t, map[string]any{"type": "span.model_request_start"})
+	t.spanID, t.segEvents = id, 0
+	return ok
+}
+
+// closeSegment ends the current model request span and reports usage. Each
+// model request costs at least one minor unit, so budgets are reachable.
+func (s *Server) closeSegment(t *turn) bool {
+	in := int64(1000 + len(t.in.prompt)/4)
+	out := int64(50 + 30*t.segEvents)
+	ok := s.step(t, func(sess *session) {
+		u := &sess.usage
+		cache5m := int64(0)
+		if !u.hasCost {
+			cache5m = 200
+		}
+		u.input += in
+		u.output += out
+		u.cacheRead += 500
+		u.cache5m += cache5m
+		u.costMinor += 1 + (in+5*out)/10000
+		u.hasCost = true
+		speed, _ := sess.snapshot["model"].(map[string]any)["speed"].(string)
+		s.appendEventLocked(sess, map[string]any{
+			"type": "span.model_request_end", "model_request_start_id": t.spanID, "is_error": false,
+			"model_usage": map[string]any{"input_tokens": in, "output_tokens": out,
+				"cache_creation_input_tokens": cache5m, "cache_read_input_tokens": int64(500), "speed": speed},
+		})
+	})
+	return ok && s.step(t, func(sess *session) {
+		ev := map[string]any{"type": "session.usage", "usage": sess.usageJSON(s.now())}
+		if sess.budget != nil {
+			ev["budget"] = sess.budget
+		}
+		s.appendEventLocked(sess, ev)
+	})
+}
+
+// finish reports idle with reason and starts the next queued prompt.
+func (s *Server) finish(t *turn, reason map[string]any, details any) {
+	s.step(t, func(sess *session) {
+		if reason["type"] == "end_turn" && sess.budget != nil && sess.usage.costMinor >= sess.budgetMinor {
+			reason = map[string]any{"type": "budget_reached"}
+		}
+		sess.turn = nil
+		sess.setStatusLocked(StatusIdle, s.now())
+		if reason["type"] == "budget_reached" {
+			sess.budgetPaused, sess.queue = true, nil
+		}
+		s.appendEventLocked(sess, idleFields(reason, details))
+		s.startNextLocked(sess)
+	})
+}
+
+func (s *Server) endTurn(t *turn) {
+	text := "echo: " + t.echo
+	if t.echo == "" {
+		text = "Done."
+	}
+	if !s.say(t, text) {
+		return
+	}
+	if t.in.outcome != nil && !s.evaluateOutcome(t) {
+		return
+	}
+	if s.closeSegment(t) {
+		s.finish(t, map[string]any{"type": "end_turn"}, nil)
+	}
+}
+
+func (s *Server) evaluateOutcome(t *turn) bool {
+	oid := t.in.outcome["outcome_id"]
+	start, ok := s.emit(t, map[string]any{"type": "span.outcome_evaluation_start", "outcome_id": oid, "iteration": int64(0)})
+	if !ok {
+		return false
+	}
+	explanation := "The simulator judged the outcome " + t.outcomeResult + "."
+	return s.step(t, func(sess *session) {
+		t.in.outcome["result"], t.in.outcome["explanation"] = t.outcomeResult, explanation
+		t.in.outcome["completed_at"] = stamp(s.now())
+		s.appendEventLocked(sess, map[string]any{
+			"type": "span.outcome_evaluation_end", "outcome_evaluation_start_id": start, "outcome_id": oid,
+			"iteration": int64(0), "result": t.outcomeResult, "explanation": explanation,
+			"usage": map[string]any{"input_tokens": int64(300), "output_tokens": int64(40),
+				"cache_creation_input_tokens": int64(0), "cache_read_input_tokens": int64(0)},
+		})
+	})
+}
+
+func (s *Server) runDirective(t *turn, d directive) flow {
+	ok := true
+	switch d.name {
+	case "tool", "ask":
+		return s.toolCall(t, d, d.name == "ask")
+	case "mcp":
+		return s.mcpCall(t, d)
+	case "custom":
+		return s.customCall(t, d)
+	case "think":
+		_, ok = s.emit(t, map[string]any{"type": "agent.thinking"})
+	case "long":
+		n, err := strconv.Atoi(d.arg)
+		if err != nil || n < 1 || n > 100000 {
+			ok = s.say(t, fmt.Sprintf("simulator: %s needs a count between 1 and 100000", d.raw))
+			break
+		}
+		for i := 1; i <= n && ok; i++ {
+			ok = s.say(t, fmt.Sprintf("Part %d of %d.", i, n))
+		}
+	case "slow":
+		dur, err := time.ParseDuration(d.arg)
+		if err != nil || dur < 0 {
+			ok = s.say(t, fmt.Sprintf("simulator: %s needs a duration such as 2s", d.raw))
+			break
+		}
+		if _, ok = s.emit(t, map[string]any{"type": "agent.thinking"}); ok {
+			ok = s.sleep(t, dur)
+		}
+	case "outcome":
+		switch d.arg {
+		case "satisfied", "needs_revision", "max_iterations_reached", "failed":
+			t.outcomeResult = d.arg
+		default:
+			ok = s.say(t, fmt.Sprintf("simulator: %s needs satisfied, needs_revision, max_iterations_reached or failed", d.raw))
+		}
+	case "refuse":
+		var category any
+		switch d.arg {
+		case "cyber", "bio", "frontier_llm", "reasoning_extraction", "general_harms":
+			category = d.arg
+		}
+		if s.closeSegment(t) {
+			s.finish(t, map[string]any{"type": "refusal"}, map[string]any{"type": "refusal", "category": category,
+				"explanation": "The simulator refused because the prompt contained [[refuse]]."})
+		}
+		return flowStop
+	case "budget":
+		if s.closeSegment(t) {
+			s.finish(t, map[string]any{"type": "budget_reached"}, nil)
+		}
+		return flowStop
+	case "error":
+		return s.sessionError(t, d)
+	}
+	if !ok {
+		return flowStop
+	}
+	return flowNext
+}
+
+var defaultErrorTypes = map[string]string{
+	"retrying":  "model_overloaded_error",
+	"exhausted": "model_request_failed_error",
+	"terminal":  "unknown_error",
+}
+
+func (s *Server) sessionError(t *turn, d directive) flow {
+	status, errType, _ := strings.Cut(d.arg, ":")
+	if status == "" {
+		status = "retrying"
+	}
+	if defaultErrorTypes[status] == "" {
+		if s.say(t, fmt.Sprintf("simulator: %s needs retrying, exhausted or terminal", d.raw)) {
+			return flowNext
+		}
+		return flowStop
+	}
+	if errType == "" {
+		errType = defaultErrorTypes[status]
+	}
+	e := map[string]any{"type": errType, "message": fmt.Sprintf("simulated %s (%s)", errType, status),
+		"retry_status": map[string]any{"type": status}}
+	switch {
+	case strings.HasPrefix(errType, "mcp_"):
+		e["mcp_server_name"] = "simulated"
+	case strings.HasPrefix(errType, "repository_"):
+		e["repository_url"] = "https://github.com/simulator/repository"
+	case errType == "credential_host_unreachable_error":
+		e["credential_id"], e["vault_id"] = "vcrd_simulated", "vlt_simulated"
+	}
+	if _, ok := s.emit(t, map[string]any{"type": "session.error", "error": e}); !ok {
+		return flowStop
+	}
+	switch status {
+	case "retrying":
+		ok := s.step(t, func(sess *session) {
+			sess.setStatusLocked(StatusRescheduling, s.now())
+			s.appendEventLocked(sess, map[string]any{"type": "session.status_rescheduled"})
+		}) && s.step(t, func(sess *session) {
+			sess.setStatusLocked(StatusRunning, s.now())
+			s.appendEventLocked(sess, map[string]any{"type": "session.status_running"})
+		})
+		if ok {
+			return flowNext
+		}
+	case "exhausted":
+		if s.closeSegment(t) {
+			s.finish(t, map[string]any{"type": "retries_exhausted"}, nil)
+		}
+	case "terminal":
+		s.step(t, func(sess *session) {
+			sess.turn, sess.queue = nil, nil
+			sess.setStatusLocked(StatusTerminated, s.now())
+			s.appendEventLocked(sess, map[string]any{"type": "session.status_terminated"})
+		})
+	}
+	return flowStop
+}

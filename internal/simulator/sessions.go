@@ -1,0 +1,610 @@
+package simulator
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Session statuses.
+const (
+	StatusIdle         = "idle"
+	StatusRunning      = "running"
+	StatusRescheduling = "rescheduling"
+	StatusTerminated   = "terminated"
+)
+
+type usageCounters struct {
+	input, output, cacheRead, cache1h, cache5m int64
+	costMinor                                  int64
+	hasCost                                    bool
+	webFetch, webSearch                        int64
+}
+
+type session struct {
+	id            string
+	agentID       string
+	agentVersion  int64
+	snapshot      map[string]any // the agent as the session sees it
+	envID         string
+	title         string
+	metadata      map[string]string
+	resources     []map[string]any
+	vaultIDs      []string
+	budget        map[string]any // nil when the session has no budget
+	budgetMinor   int64
+	status        string
+	createdAt     time.Time
+	updatedAt     time.Time
+	archivedAt    *time.Time
+	terminatedAt  *time.Time
+	runningSince  time.Time
+	activeSeconds float64
+	usage         usageCounters
+	outcomes      []map[string]any
+
+	events []*event
+	subs   map[*subscriber]struct{}
+
+	turn         *turn // the turn whose goroutine is running, if any
+	paused       *turn // a turn idling with requires_action, waiting for answers
+	queue        []turnInput
+	budgetPaused bool // idled with budget_reached; user.message is refused
+}
+
+func (sess *session) busy() bool {
+	return sess.status == StatusRunning || sess.status == StatusRescheduling
+}
+
+// setStatusLocked changes status and keeps active_seconds: time spent running
+// or rescheduling.
+func (sess *session) setStatusLocked(status string, now time.Time) {
+	wasActive := sess.busy()
+	sess.status = status
+	isActive := sess.busy()
+	switch {
+	case wasActive && !isActive:
+		sess.activeSeconds += now.Sub(sess.runningSince).Seconds()
+	case !wasActive && isActive:
+		sess.runningSince = now
+	}
+	if status == StatusTerminated && sess.terminatedAt == nil {
+		sess.terminatedAt = &now
+	}
+	sess.updatedAt = now
+}
+
+func (sess *session) activeAt(now time.Time) float64 {
+	a := sess.activeSeconds
+	if sess.busy() {
+		a += now.Sub(sess.runningSince).Seconds()
+	}
+	return a
+}
+
+func (sess *session) usageJSON(now time.Time) map[string]any {
+	u := sess.usage
+	var cost, serverTools any
+	if u.hasCost {
+		cost = map[string]any{"amount": strconv.FormatInt(u.costMinor, 10), "currency": "USD"}
+	}
+	if u.webFetch+u.webSearch > 0 {
+		serverTools = map[string]any{"web_fetch_requests": u.webFetch, "web_search_requests": u.webSearch}
+	}
+	return map[string]any{
+		"input_tokens":            u.input,
+		"output_tokens":           u.output,
+		"cache_read_input_tokens": u.cacheRead,
+		"cache_creation":          map[string]any{"ephemeral_1h_input_tokens": u.cache1h, "ephemeral_5m_input_tokens": u.cache5m},
+		"active_seconds":          sess.activeAt(now),
+		"list_cost":               cost,
+		"server_tool_use":         serverTools,
+	}
+}
+
+func (sess *session) render(now time.Time) map[string]any {
+	end := now
+	if sess.terminatedAt != nil {
+		end = *sess.terminatedAt
+	}
+	resources := make([]any, len(sess.resources))
+	for i, r := range sess.resources {
+		resources[i] = r
+	}
+	outcomes := make([]any, len(sess.outcomes))
+	for i, o := range sess.outcomes {
+		cp := map[string]any{}
+		for k, v := range o {
+			cp[k] = v
+		}
+		outcomes[i] = cp
+	}
+	var budget any
+	if sess.budget != nil {
+		budget = sess.budget
+	}
+	return map[string]any{
+		"type":                "session",
+		"id":                  sess.id,
+		"status":              sess.status,
+		"agent":               sess.snapshot,
+		"environment_id":      sess.envID,
+		"title":               sess.title,
+		"metadata":            copyStrings(sess.metadata),
+		"resources":           resources,
+		"vault_ids":           append([]string{}, sess.vaultIDs...),
+		"budget":              budget,
+		"usage":               sess.usageJSON(now),
+		"stats":               map[string]any{"active_seconds": sess.activeAt(now), "duration_seconds": end.Sub(sess.createdAt).Seconds()},
+		"outcome_evaluations": outcomes,
+		"deployment_id":       nil,
+		"created_at":          stamp(sess.createdAt),
+		"updated_at":          stamp(sess.updatedAt),
+		"archived_at":         stampOrNull(sess.archivedAt),
+	}
+}
+
+// resolveSessionAgentLocked turns the session's agent field into a snapshot.
+func (s *Server) resolveSessionAgentLocked(v any) (*agent, *agentVersion, map[string]any, *apiError) {
+	var o jobj
+	switch a := v.(type) {
+	case nil:
+		return nil, nil, nil, errBadRequest("agent: field required")
+	case string:
+		o = jobj{path: "agent", m: map[string]any{"type": "agent", "id": a}}
+	case map[string]any:
+		o = jobj{path: "agent", m: a}
+	default:
+		return nil, nil, nil, errBadRequest("agent: input should be an agent id or agent object")
+	}
+	t, ok, err := o.enum("type", "agent", "agent_with_overrides")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !ok {
+		return nil, nil, nil, errBadRequest("agent.type: field required")
+	}
+	if t == "agent" {
+		err = o.only("type", "id", "version")
+	} else {
+		err = o.only("type", "id", "version", "model", "system", "tools", "mcp_servers", "skills")
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	id, err := o.reqStr("id")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a := s.agents[id]
+	if a == nil {
+		return nil, nil, nil, errNotFound("agent %s not found", id)
+	}
+	if a.archivedAt != nil {
+		return nil, nil, nil, errBadRequest("agent %s is archived; new sessions cannot reference it", id)
+	}
+	ver := a.latest()
+	if n, ok, err := o.integer("version"); err != nil {
+		return nil, nil, nil, err
+	} else if ok {
+		if ver = a.version(n); ver == nil {
+			return nil, nil, nil, errNotFound("agent %s has no version %d", id, n)
+		}
+	}
+	cfg := ver.agentConfig
+	if t == "agent_with_overrides" {
+		if err := s.applyAgentOverridesLocked(o, &cfg); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	snap := a.definition(&agentVersion{agentConfig: cfg, version: ver.version})
+	snap["multiagent"] = s.snapshotMultiagentLocked(cfg.multiagent)
+	return a, ver, snap, nil
+}
+
+// applyAgentOverridesLocked applies agent_with_overrides fields, which are
+// session-local and never change the agent.
+func (s *Server) applyAgentOverridesLocked(o jobj, cfg *agentConfig) *apiError {
+	sub := jobj{path: "agent", m: map[string]any{}}
+	for _, k := range []string{"model", "system", "tools", "mcp_servers", "skills"} {
+		if o.present(k) {
+			sub.m[k] = o.m[k]
+		}
+	}
+	if sub.has("model") {
+		m, err := resolveModel(sub.m["model"], "agent.model", cfg.model["effort"])
+		if err != nil {
+			return err
+		}
+		cfg.model = m
+	}
+	if sub.present("system") {
+		sys, _, err := sub.strLen("system", 0, 100000)
+		if err != nil {
+			return err
+		}
+		cfg.system = sys
+	}
+	var err *apiError
+	if sub.present("tools") {
+		list, _, e := sub.arr("tools")
+		if e != nil {
+			return e
+		}
+		if cfg.tools, err = resolveTools(list, "agent.tools"); err != nil {
+			return err
+		}
+	}
+	if sub.present("mcp_servers") {
+		list, _, e := sub.arr("mcp_servers")
+		if e != nil {
+			return e
+		}
+		if cfg.mcpServers, err = resolveMCPServers(list, "agent.mcp_servers"); err != nil {
+			return err
+		}
+	}
+	if sub.present("skills") {
+		list, _, e := sub.arr("skills")
+		if e != nil {
+			return e
+		}
+		if cfg.skills, err = resolveSkills(list, "agent.skills"); err != nil {
+			return err
+		}
+	}
+	return checkMCPReferences(cfg.tools, cfg.mcpServers)
+}
+
+func (s *Server) createSession(r *http.Request) (any, *apiError) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := body.only("agent", "environment_id", "title", "budget", "initial_events", "metadata", "resources", "vault_ids"); err != nil {
+		return nil, err
+	}
+	envID, err := body.reqStr("environment_id")
+	if err != nil {
+		return nil, err
+	}
+	title, _, err := body.strLen("title", 0, 512)
+	if err != nil {
+		return nil, err
+	}
+	md, err := body.metadataCreate("metadata")
+	if err != nil {
+		return nil, err
+	}
+	vaults, _, err := body.strList("vault_ids")
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range vaults {
+		if !strings.HasPrefix(v, "vlt_") {
+			return nil, errBadRequest("vault_ids[%d]: %q is not a vault id", i, v)
+		}
+	}
+	var budget map[string]any
+	var budgetMinor int64
+	if body.has("budget") {
+		if budget, budgetMinor, err = parseBudget(body.m["budget"], "budget"); err != nil {
+			return nil, err
+		}
+	}
+	rawRes, _, err := body.arr("resources")
+	if err != nil {
+		return nil, err
+	}
+	resources, err := parseResources(rawRes, "resources")
+	if err != nil {
+		return nil, err
+	}
+	initial, _, err := body.arr("initial_events")
+	if err != nil {
+		return nil, err
+	}
+	if len(initial) > 50 {
+		return nil, errBadRequest("initial_events: at most 50 events are allowed")
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ver, snap, err := s.resolveSessionAgentLocked(body.m["agent"])
+	if err != nil {
+		return nil, err
+	}
+	env := s.envs[envID]
+	if env == nil {
+		return nil, errNotFound("environment %s not found", envID)
+	}
+	if env.archivedAt != nil {
+		return nil, errBadRequest("environment %s is archived; new sessions cannot use it", envID).withCode("environment_archived")
+	}
+	now := s.now()
+	sess := &session{
+		id: s.ids.next("sesn_"), agentID: a.id, agentVersion: ver.version, snapshot: snap, envID: envID,
+		title: title, metadata: md, vaultIDs: vaults, budget: budget, budgetMinor: budgetMinor,
+		status: StatusIdle, createdAt: now, updatedAt: now, subs: map[*subscriber]struct{}{},
+	}
+	if sess.vaultIDs == nil {
+		sess.vaultIDs = []string{}
+	}
+	for _, res := range resources {
+		res["id"] = s.ids.next("sesrsc_")
+		res["created_at"], res["updated_at"] = stamp(now), stamp(now)
+		sess.resources = append(sess.resources, res)
+	}
+	// Initial events are validated all-or-nothing before the session exists.
+	inputs := make([]userInput, 0, len(initial))
+	for i, item := range initial {
+		in, err := s.parseUserEventLocked(item, index("initial_events", i), sess, true)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, in)
+	}
+	s.sessions[sess.id] = sess
+	s.sessSeq = append(s.sessSeq, sess)
+	for _, in := range inputs {
+		s.applyUserEventLocked(sess, in)
+	}
+	return sess.render(now), nil
+}
+
+func (s *Server) sessionLocked(id string) (*session, *apiError) {
+	sess := s.sessions[id]
+	if sess == nil {
+		return nil, errNotFound("session %s not found", id)
+	}
+	return sess, nil
+}
+
+func (s *Server) getSession(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, err := s.sessionLocked(r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	return sess.render(s.now()), nil
+}
+
+func (s *Server) updateSession(r *http.Request) (any, *apiError) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := body.only("title", "metadata", "agent", "budget", "vault_ids"); err != nil {
+		return nil, err
+	}
+	if body.present("vault_ids") {
+		return nil, errBadRequest("vault_ids: vault_ids can only be set when a session is created")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, err := s.sessionLocked(r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if sess.archivedAt != nil {
+		return nil, errBadRequest("session %s is archived and read-only", sess.id)
+	}
+	changed := map[string]any{}
+	title := sess.title
+	if body.present("title") {
+		if title, _, err = body.strLen("title", 0, 512); err != nil {
+			return nil, err
+		}
+		if title != sess.title {
+			changed["title"] = title
+		}
+	}
+	md, mdChanged, err := body.metadataPatch("metadata", sess.metadata, false)
+	if err != nil {
+		return nil, err
+	}
+	if mdChanged {
+		changed["metadata"] = copyStrings(md)
+	}
+	budget, budgetMinor := sess.budget, sess.budgetMinor
+	if body.present("budget") {
+		if sess.status == StatusTerminated {
+			return nil, errBadRequest("budget: a terminated session's budget cannot change")
+		}
+		if sess.budget == nil {
+			return nil, errBadRequest("budget: a budget can only be added when a session is created").withCode("budget_create_only")
+		}
+		if body.has("budget") {
+			if budget, budgetMinor, err = parseBudget(body.m["budget"], "budget"); err != nil {
+				return nil, err
+			}
+			if budgetMinor <= sess.usage.costMinor {
+				return nil, errBadRequest("budget.max_list_cost.amount: must exceed the %d already consumed", sess.usage.costMinor).withCode("budget_not_raised")
+			}
+		} else {
+			budget, budgetMinor = nil, 0
+		}
+		if !jsonEqual(budget, sess.budget) {
+			changed["budget"] = budget
+		}
+	}
+	snapshot := sess.snapshot
+	if body.has("agent") {
+		ao, err := body.reqObj("agent")
+		if err != nil {
+			return nil, err
+		}
+		if err := ao.only("tools", "mcp_servers"); err != nil {
+			return nil, err
+		}
+		if sess.busy() || sess.turn != nil {
+			return nil, errBadRequest("agent: a running session's agent cannot change; interrupt it first")
+		}
+		if snapshot, err = updateSnapshotTools(ao, sess.snapshot); err != nil {
+			return nil, err
+		}
+		if !jsonEqual(snapshot, sess.snapshot) {
+			changed["agent"] = snapshot
+		}
+	}
+	if len(changed) == 0 {
+		return sess.render(s.now()), nil
+	}
+	now := s.now()
+	sess.title, sess.metadata, sess.budget, sess.budgetMinor, sess.snapshot = title, md, budget, budgetMinor, snapshot
+	if sess.budgetPaused && (budget == nil || budgetMinor > sess.usage.costMinor) {
+		sess.budgetPaused = false
+	}
+	sess.updatedAt = now
+	changed["type"] = "session.updated"
+	s.appendEventLocked(sess, changed)
+	return sess.render(now), nil
+}
+
+// updateSnapshotTools replaces the snapshot's tools and/or mcp_servers.
+func updateSnapshotTools(ao jobj, snap map[string]any) (map[string]any, *apiError) {
+	tools, _ := snap["tools"].([]any)
+	servers, _ := snap["mcp_servers"].([]any)
+	var err *apiError
+	if ao.present("tools") {
+		list, _, e := ao.arr("tools")
+		if e != nil {
+			return nil, e
+		}
+		if tools, err = resolveTools(list, "agent.tools"); err != nil {
+			return nil, err
+		}
+	}
+	if ao.present("mcp_servers") {
+		list, _, e := ao.arr("mcp_servers")
+		if e != nil {
+			return nil, e
+		}
+		if servers, err = resolveMCPServers(list, "agent.mcp_servers"); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkMCPReferences(tools, servers); err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for k, v := range snap {
+		out[k] = v
+	}
+	out["tools"], out["mcp_servers"] = orEmpty(tools), orEmpty(servers)
+	return out, nil
+}
+
+func (s *Server) archiveSession(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, err := s.sessionLocked(r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if sess.busy() {
+		return nil, errBadRequest("session %s is %s; interrupt it and wait for idle before archiving", sess.id, sess.status)
+	}
+	if sess.archivedAt == nil {
+		now := s.now()
+		sess.archivedAt, sess.updatedAt = &now, now
+		sess.paused, sess.queue = nil, nil
+	}
+	return sess.render(s.now()), nil
+}
+
+func (s *Server) deleteSession(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, err := s.sessionLocked(r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if sess.busy() {
+		return nil, errBadRequest("session %s is %s; interrupt it and wait for idle before deleting", sess.id, sess.status)
+	}
+	sess.paused, sess.queue = nil, nil
+	// Open streams see session.deleted, then end.
+	s.appendEventLocked(sess, map[string]any{"type": "session.deleted"})
+	for sub := range sess.subs {
+		sub.end(endGraceful)
+	}
+	sess.subs = map[*subscriber]struct{}{}
+	delete(s.sessions, sess.id)
+	s.sessSeq = slices.DeleteFunc(s.sessSeq, func(x *session) bool { return x == sess })
+	return map[string]any{"id": sess.id, "type": "session_deleted"}, nil
+}
+
+var sessionStatuses = []string{StatusIdle, StatusRunning, StatusRescheduling, StatusTerminated}
+
+func (s *Server) listSessions(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	lq, err := parseListQuery(q, 20, 100, "desc", true)
+	if err != nil {
+		return nil, err
+	}
+	includeArchived, err := parseBoolQuery(q, "include_archived")
+	if err != nil {
+		return nil, err
+	}
+	tf, err := parseTimeFilter(q, "created_at")
+	if err != nil {
+		return nil, err
+	}
+	statuses := queryList(q, "statuses")
+	for _, st := range statuses {
+		if !slices.Contains(sessionStatuses, st) {
+			return nil, errBadRequest("statuses: input should be %s", quoteList(sessionStatuses))
+		}
+	}
+	agentID, deploymentID, memoryStoreID := q.Get("agent_id"), q.Get("deployment_id"), q.Get("memory_store_id")
+	var agentVersion int64
+	if v := q.Get("agent_version"); v != "" {
+		if agentVersion, err = parseInt(v, "agent_version"); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	items := make([]*session, 0, len(s.sessSeq))
+	for _, sess := range s.sessSeq {
+		if (!includeArchived && sess.archivedAt != nil) || !tf.match(sess.createdAt) ||
+			(agentID != "" && sess.agentID != agentID) ||
+			(agentVersion != 0 && sess.agentVersion != agentVersion) ||
+			(len(statuses) > 0 && !slices.Contains(statuses, sess.status)) ||
+			deploymentID != "" || (memoryStoreID != "" && !sess.usesMemoryStore(memoryStoreID)) {
+			continue
+		}
+		items = append(items, sess)
+	}
+	if lq.order == "desc" {
+		slices.Reverse(items)
+	}
+	page, next, prev := paginate(items, func(x *session) string { return x.id }, lq)
+	data := make([]any, len(page))
+	for i, sess := range page {
+		data[i] = sess.render(now)
+	}
+	return map[string]any{"data": data, "next_page": nullIfEmpty(next), "prev_page": nullIfEmpty(prev)}, nil
+}
+
+func (sess *session) usesMemoryStore(id string) bool {
+	for _, r := range sess.resources {
+		if r["type"] == "memory_store" && r["memory_store_id"] == id {
+			return true
+		}
+	}
+	return false
+}
+
+func parseInt(v, name string) (int64, *apiError) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, errBadRequest("%s: input should be a valid integer", name)
+	}
+	return n, nil
+}
