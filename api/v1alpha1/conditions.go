@@ -19,3 +19,11 @@ const (
 	// ConditionFinished is True once the Session reached a finished phase.
 	ConditionFinished = "Finished"
 )
+
+// ConditionTurnComplete is True once the agent stopped and waits for you: its turn ended with
+// nothing left to send (reason EndTurn), or it needs an answer (ActionRequired), refused (Refusal),
+// hit its budget (BudgetReached), gave up after errors (RetriesExhausted), or the session ended
+// (Failed, TimedOut, Terminated). It is False while the agent works. Block on it with:
+//
+//	kubectl wait --for=condition=TurnComplete session/NAME
+const ConditionTurnComplete = "TurnComplete"

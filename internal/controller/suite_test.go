@@ -102,12 +102,15 @@ func startManager(ctx context.Context, env *testenv.Env) (<-chan struct{}, error
 	if err != nil {
 		return nil, err
 	}
-	err = controller.SetupAgentAndEnvironment(ctx, mgr, controller.Options{
+	opts := controller.Options{
 		Factory:             managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: simURL, RequestsPerSecond: 200, Burst: 200}),
 		DefaultAPIKeySecret: types.NamespacedName{Namespace: operatorNS, Name: defaultKeyName},
 		ResyncPeriod:        10 * time.Minute,
-	})
-	if err != nil {
+	}
+	if err := controller.SetupAgentAndEnvironment(ctx, mgr, opts); err != nil {
+		return nil, err
+	}
+	if _, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: 4, DeleteTimeout: 10 * time.Second}); err != nil {
 		return nil, err
 	}
 	done := make(chan struct{})

@@ -24,6 +24,9 @@ const (
 	indexConfigMap = "spec.configMapRefs"
 	// indexSecretRefs holds other Secrets an object reads (Session GitHub tokens).
 	indexSecretRefs = "spec.secretRefs"
+	// indexAgentRef and indexEnvironmentRef map Agents and Environments to the Sessions that use them.
+	indexAgentRef       = "spec.agentRef.name"
+	indexEnvironmentRef = "spec.environmentRef.name"
 	// defaultSecretMarker cannot be a Secret name, so it never collides with one.
 	defaultSecretMarker = "<default>"
 )
@@ -55,6 +58,8 @@ type refMapper struct {
 	newList       func() client.ObjectList
 	index         string
 	defaultSecret types.NamespacedName
+	// keep, when set, skips objects that need no reconcile for this change.
+	keep func(client.Object) bool
 }
 
 func (m refMapper) handler() handler.EventHandler {
@@ -75,7 +80,7 @@ func (m refMapper) list(ctx context.Context, opts ...client.ListOption) []ctrl.R
 	}
 	var reqs []ctrl.Request
 	_ = meta.EachListItem(list, func(o runtime.Object) error {
-		if obj, ok := o.(client.Object); ok {
+		if obj, ok := o.(client.Object); ok && (m.keep == nil || m.keep(obj)) {
 			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
 		}
 		return nil

@@ -4,6 +4,7 @@ package managedagents
 
 import (
 	"context"
+	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -47,8 +48,9 @@ type Client interface {
 	UpdateSession(ctx context.Context, id string, params anthropic.BetaSessionUpdateParams) (*Session, error)
 	ArchiveSession(ctx context.Context, id string) error
 	DeleteSession(ctx context.Context, id string) error
-	// FindSession returns the session of this agent whose metadata carries this UID, or nil.
-	FindSession(ctx context.Context, agentID, uid string) (*Session, error)
+	// FindSession returns the session of this agent, created at or after since, whose metadata
+	// carries this UID, or nil. The time bound keeps the search short when an agent has many sessions.
+	FindSession(ctx context.Context, agentID, uid string, since time.Time) (*Session, error)
 	SendEvents(ctx context.Context, sessionID string, events ...anthropic.BetaManagedAgentsEventParamsUnion) error
 	// ListEvents calls fn for every event of the session, oldest first, until fn returns false.
 	ListEvents(ctx context.Context, sessionID string, fn func(Event) bool) error
@@ -156,10 +158,14 @@ func (c *sdkClient) DeleteSession(ctx context.Context, id string) error {
 	return Classify(err)
 }
 
-func (c *sdkClient) FindSession(ctx context.Context, agentID, uid string) (*Session, error) {
-	pager := c.api.Beta.Sessions.ListAutoPaging(ctx, anthropic.BetaSessionListParams{
+func (c *sdkClient) FindSession(ctx context.Context, agentID, uid string, since time.Time) (*Session, error) {
+	params := anthropic.BetaSessionListParams{
 		AgentID: anthropic.String(agentID), IncludeArchived: anthropic.Bool(true), Limit: anthropic.Int(100),
-	})
+	}
+	if !since.IsZero() {
+		params.CreatedAtGte = anthropic.Time(since)
+	}
+	pager := c.api.Beta.Sessions.ListAutoPaging(ctx, params)
 	for pager.Next() {
 		if s := pager.Current(); s.Metadata[v1alpha1.MetadataKeyUID] == uid {
 			return &s, nil

@@ -73,8 +73,12 @@ func TestAgentDriftDetectsOutOfBandChanges(t *testing.T) {
 			edit: func(r obj) { builtin(r, "grep")["permission_policy"] = obj{"type": "always_ask"} }},
 		{name: "toolset default changed", edit: func(r obj) { toolset(r)["default_config"].(obj)["enabled"] = false }, want: []string{"tools"}},
 		{name: "config entries listed only when overridden", why: "a remote without an entry falls back to default_config",
-			spec: func(s *v1alpha1.AgentSpec) { s.Tools[0].AgentToolset.Configs[1] = v1alpha1.BuiltinToolConfig{Name: "write", Enabled: ptr(true)} },
-			edit: func(r obj) { toolset(r)["configs"] = []any{builtin(r, "bash"), builtin(r, "web_fetch"), builtin(r, "web_search")} }},
+			spec: func(s *v1alpha1.AgentSpec) {
+				s.Tools[0].AgentToolset.Configs[1] = v1alpha1.BuiltinToolConfig{Name: "write", Enabled: ptr(true)}
+			},
+			edit: func(r obj) {
+				toolset(r)["configs"] = []any{builtin(r, "bash"), builtin(r, "web_fetch"), builtin(r, "web_search")}
+			}},
 		{name: "allowed domains changed", edit: func(r obj) { builtin(r, "web_fetch")["allowed_domains"] = []any{"evil.example"} }, want: []string{"tools"}},
 		{name: "url source changed", edit: func(r obj) {
 			builtin(r, "web_fetch")["url_sources"].(obj)["client_tool_results"] = obj{"type": "all"}

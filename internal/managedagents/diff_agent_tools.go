@@ -100,30 +100,33 @@ func agentToolsetInSync(want *v1alpha1.AgentToolset, got anthropic.BetaManagedAg
 // webConfigInSync compares the web_fetch and web_search settings that the spec sets. They have no
 // toolset-level default, so a spec that sets one needs the remote entry.
 func webConfigInSync(want v1alpha1.BuiltinToolConfig, got anthropic.BetaManagedAgentsAgentToolConfigUnion, found bool) bool {
-	if want.AllowedDomains != nil && !(found && sameSet(want.AllowedDomains, got.AllowedDomains)) {
-		return false
+	if !found {
+		return want.AllowedDomains == nil && want.BlockedDomains == nil && want.MaxContentTokens == nil &&
+			want.URLSources == nil && want.UserLocation == nil
 	}
-	if want.BlockedDomains != nil && !(found && sameSet(want.BlockedDomains, got.BlockedDomains)) {
-		return false
+	return (want.AllowedDomains == nil || sameSet(want.AllowedDomains, got.AllowedDomains)) &&
+		(want.BlockedDomains == nil || sameSet(want.BlockedDomains, got.BlockedDomains)) &&
+		(want.MaxContentTokens == nil || (got.JSON.MaxContentTokens.Valid() && got.MaxContentTokens == *want.MaxContentTokens)) &&
+		urlSourcesInSync(want.URLSources, got.URLSources) &&
+		userLocationInSync(want.UserLocation, got)
+}
+
+func urlSourcesInSync(want *v1alpha1.URLSources, got anthropic.BetaManagedAgentsWebFetchURLSources) bool {
+	return want == nil ||
+		urlSourceInSync(want.UserInput, got.JSON.UserInput.Raw()) &&
+			urlSourceInSync(want.ClientToolResults, got.JSON.ClientToolResults.Raw()) &&
+			urlSourceInSync(want.ServerToolResults, got.JSON.ServerToolResults.Raw())
+}
+
+// userLocationInSync compares all four fields once the spec sets a location; the API returns the
+// unset ones as null.
+func userLocationInSync(want *v1alpha1.UserLocation, got anthropic.BetaManagedAgentsAgentToolConfigUnion) bool {
+	if want == nil {
+		return true
 	}
-	if want.MaxContentTokens != nil && !(found && got.JSON.MaxContentTokens.Valid() && got.MaxContentTokens == *want.MaxContentTokens) {
-		return false
-	}
-	if s := want.URLSources; s != nil {
-		if !found || !urlSourceInSync(s.UserInput, got.URLSources.JSON.UserInput.Raw()) ||
-			!urlSourceInSync(s.ClientToolResults, got.URLSources.JSON.ClientToolResults.Raw()) ||
-			!urlSourceInSync(s.ServerToolResults, got.URLSources.JSON.ServerToolResults.Raw()) {
-			return false
-		}
-	}
-	if l := want.UserLocation; l != nil {
-		g := got.UserLocation
-		if !found || !got.JSON.UserLocation.Valid() ||
-			g.City != l.City || g.Region != l.Region || g.Country != l.Country || g.Timezone != l.Timezone {
-			return false
-		}
-	}
-	return true
+	g := got.UserLocation
+	return got.JSON.UserLocation.Valid() &&
+		g.City == want.City && g.Region == want.Region && g.Country == want.Country && g.Timezone == want.Timezone
 }
 
 // urlSourceInSync compares one url_sources entry, which the API may return as a shorthand string

@@ -15,6 +15,9 @@ func FuzzAgentRoundTrip(f *testing.F) {
 		{}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
 		[]byte("managed agents operator"), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20},
 		{7, 0, 7, 0, 7, 0, 7, 0, 200, 100, 50, 25, 12, 6, 3, 1},
+		// Found by the fuzzer: a custom tool whose schema is only {"type":"object"}, and an empty
+		// userLocation; both once translated to zero SDK structs that the SDK omitted.
+		[]byte("00000000001"), []byte("0000000010000000010001"),
 	} {
 		f.Add(seed)
 	}

@@ -48,8 +48,8 @@ func TestUpdateAgentParamsWireJSON(t *testing.T) {
 			"multiagent clears with null and execution_identity returns to the default; version guards concurrency",
 		want: map[string]string{
 			"version": `7`, "name": `"min"`, "description": `""`, "system": `""`,
-			"model":      `{"id":"claude-sonnet-4-6","speed":"standard"}`,
-			"tools":      `[]`, "skills": `[]`, "mcp_servers": `[]`,
+			"model": `{"id":"claude-sonnet-4-6","speed":"standard"}`,
+			"tools": `[]`, "skills": `[]`, "mcp_servers": `[]`,
 			"multiagent": `null`, "execution_identity": `{"type":"service_account"}`,
 			"metadata": `{"team":"new"}`,
 		},

@@ -80,107 +80,147 @@ var agentCreateFields = []string{"name", "model", "description", "system", "tool
 	"skills", "multiagent", "execution_identity", "metadata"}
 
 // applyAgentFieldsLocked applies a create or update body onto cfg (a copy of
-// the stored config on update). Cross-field rules (MCP references) are checked last.
+// the stored config on update). Fields are applied in a fixed order, so the
+// first invalid one is the one reported; cross-field rules (MCP references)
+// are checked last.
 func (s *Server) applyAgentFieldsLocked(body jobj, cfg *agentConfig, create bool) *apiError {
-	if create || body.present("name") {
-		name, ok, err := body.strLen("name", 1, 256)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if create {
-				return errBadRequest("name: field required")
-			}
-			return errBadRequest("name: cannot be cleared")
-		}
-		cfg.name = name
+	steps := []func() *apiError{
+		func() *apiError { return applyAgentName(body, cfg, create) },
+		func() *apiError { return applyOptionalString(body, "description", 2048, &cfg.description) },
+		func() *apiError { return applyOptionalString(body, "system", 100000, &cfg.system) },
+		func() *apiError { return applyAgentModel(body, cfg, create) },
+		func() *apiError { return applyResolvedList(body, "tools", resolveTools, &cfg.tools) },
+		func() *apiError { return applyResolvedList(body, "mcp_servers", resolveMCPServers, &cfg.mcpServers) },
+		func() *apiError { return applyResolvedList(body, "skills", resolveSkills, &cfg.skills) },
+		func() *apiError { return s.applyAgentMultiagentLocked(body, cfg) },
+		func() *apiError { return applyAgentExecutionIdentity(body, cfg, create) },
+		func() *apiError { return applyAgentMetadata(body, cfg, create) },
 	}
-	if body.present("description") {
-		d, _, err := body.strLen("description", 0, 2048)
-		if err != nil {
-			return err
-		}
-		cfg.description = d
-	}
-	if body.present("system") {
-		sys, _, err := body.strLen("system", 0, 100000)
-		if err != nil {
-			return err
-		}
-		cfg.system = sys
-	}
-	if create || body.present("model") {
-		if !body.has("model") {
-			if create {
-				return errBadRequest("model: field required")
-			}
-			return errBadRequest("model: cannot be cleared")
-		}
-		var prevEffort any
-		if !create {
-			prevEffort = cfg.model["effort"]
-		}
-		m, err := resolveModel(body.m["model"], "model", prevEffort)
-		if err != nil {
-			return err
-		}
-		cfg.model = m
-	}
-	if body.present("tools") {
-		list, _, err := body.arr("tools")
-		if err != nil {
-			return err
-		}
-		if cfg.tools, err = resolveTools(list, "tools"); err != nil {
+	for _, step := range steps {
+		if err := step(); err != nil {
 			return err
 		}
 	}
-	if body.present("mcp_servers") {
-		list, _, err := body.arr("mcp_servers")
-		if err != nil {
-			return err
-		}
-		if cfg.mcpServers, err = resolveMCPServers(list, "mcp_servers"); err != nil {
-			return err
-		}
+	return checkMCPReferences(cfg.tools, cfg.mcpServers)
+}
+
+// applyAgentName sets the required name; an update may omit it but not clear it.
+func applyAgentName(body jobj, cfg *agentConfig, create bool) *apiError {
+	if !create && !body.present("name") {
+		return nil
 	}
-	if body.present("skills") {
-		list, _, err := body.arr("skills")
-		if err != nil {
-			return err
-		}
-		if cfg.skills, err = resolveSkills(list, "skills"); err != nil {
-			return err
-		}
+	name, ok, err := body.strLen("name", 1, 256)
+	if err != nil {
+		return err
 	}
-	if body.present("multiagent") {
-		ma, err := s.resolveMultiagentLocked(body.m["multiagent"], "multiagent", cfg.multiagent)
-		if err != nil {
-			return err
+	if !ok {
+		if create {
+			return errBadRequest("name: field required")
 		}
-		cfg.multiagent = ma
+		return errBadRequest("name: cannot be cleared")
 	}
-	if create || body.present("execution_identity") {
-		ei, err := resolveExecutionIdentity(body.m["execution_identity"], "execution_identity")
-		if err != nil {
-			return err
+	cfg.name = name
+	return nil
+}
+
+// applyOptionalString sets a clearable string field of at most maxLen
+// characters when the body mentions it (null or "" clears it).
+func applyOptionalString(body jobj, key string, maxLen int, dst *string) *apiError {
+	if !body.present(key) {
+		return nil
+	}
+	v, _, err := body.strLen(key, 0, maxLen)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
+// applyAgentModel sets the required model. On update an omitted effort keeps
+// the stored one.
+func applyAgentModel(body jobj, cfg *agentConfig, create bool) *apiError {
+	if !create && !body.present("model") {
+		return nil
+	}
+	if !body.has("model") {
+		if create {
+			return errBadRequest("model: field required")
 		}
-		cfg.executionIdentity = ei
+		return errBadRequest("model: cannot be cleared")
 	}
+	var prevEffort any
+	if !create {
+		prevEffort = cfg.model["effort"]
+	}
+	m, err := resolveModel(body.m["model"], "model", prevEffort)
+	if err != nil {
+		return err
+	}
+	cfg.model = m
+	return nil
+}
+
+// applyResolvedList replaces a list field (tools, mcp_servers, skills) whole
+// when the body mentions it; resolve validates it and fills in defaults.
+func applyResolvedList(body jobj, key string, resolve func([]any, string) ([]any, *apiError), dst *[]any) *apiError {
+	if !body.present(key) {
+		return nil
+	}
+	list, _, err := body.arr(key)
+	if err != nil {
+		return err
+	}
+	resolved, err := resolve(list, key)
+	if err != nil {
+		return err
+	}
+	*dst = resolved
+	return nil
+}
+
+func (s *Server) applyAgentMultiagentLocked(body jobj, cfg *agentConfig) *apiError {
+	if !body.present("multiagent") {
+		return nil
+	}
+	ma, err := s.resolveMultiagentLocked(body.m["multiagent"], "multiagent", cfg.multiagent)
+	if err != nil {
+		return err
+	}
+	cfg.multiagent = ma
+	return nil
+}
+
+// applyAgentExecutionIdentity resolves execution_identity; create always
+// resolves it so an omitted one gets the default.
+func applyAgentExecutionIdentity(body jobj, cfg *agentConfig, create bool) *apiError {
+	if !create && !body.present("execution_identity") {
+		return nil
+	}
+	ei, err := resolveExecutionIdentity(body.m["execution_identity"], "execution_identity")
+	if err != nil {
+		return err
+	}
+	cfg.executionIdentity = ei
+	return nil
+}
+
+// applyAgentMetadata sets metadata on create and patches it on update.
+func applyAgentMetadata(body jobj, cfg *agentConfig, create bool) *apiError {
 	if create {
 		md, err := body.metadataCreate("metadata")
 		if err != nil {
 			return err
 		}
 		cfg.metadata = md
-	} else {
-		md, _, err := body.metadataPatch("metadata", cfg.metadata, false)
-		if err != nil {
-			return err
-		}
-		cfg.metadata = md
+		return nil
 	}
-	return checkMCPReferences(cfg.tools, cfg.mcpServers)
+	md, _, err := body.metadataPatch("metadata", cfg.metadata, false)
+	if err != nil {
+		return err
+	}
+	cfg.metadata = md
+	return nil
 }
 
 func (s *Server) createAgent(r *http.Request) (any, *apiError) {

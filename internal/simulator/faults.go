@@ -318,7 +318,7 @@ func parseWireDuration(raw json.RawMessage, name string) (time.Duration, error) 
 	if json.Unmarshal(raw, &s) == nil {
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %v", name, err)
+			return 0, fmt.Errorf("%s: %w", name, err)
 		}
 		return d, nil
 	}
@@ -401,7 +401,7 @@ func ParseFaultSpec(spec string) (Fault, error) {
 			return f, fmt.Errorf("fault spec %q: unknown key %q", spec, k)
 		}
 		if err != nil {
-			return f, fmt.Errorf("fault spec %q: %s: %v", spec, k, err)
+			return f, fmt.Errorf("fault spec %q: %s: %w", spec, k, err)
 		}
 	}
 	return f, f.normalize()

@@ -25,6 +25,12 @@ func (s *Server) resolveMultiagentLocked(v any, path string, prev any) (any, *ap
 	if t == "coordinator" {
 		return s.resolveCoordinatorLocked(o)
 	}
+	return s.resolveMultiagent20261001Locked(o, prev)
+}
+
+// resolveMultiagent20261001Locked resolves a multiagent_20261001 object
+// level by level onto the defaults, or onto prev when it has the same type.
+func (s *Server) resolveMultiagent20261001Locked(o jobj, prev any) (any, *apiError) {
 	if err := o.only("type", "advisor", "subagents", "workflows"); err != nil {
 		return nil, err
 	}
@@ -42,21 +48,8 @@ func (s *Server) resolveMultiagentLocked(v any, path string, prev any) (any, *ap
 	if adv, ok, err := o.obj("advisor"); err != nil {
 		return nil, err
 	} else if ok {
-		at, ok, err := adv.enum("type", "enabled", "disabled")
-		if err != nil {
+		if out["advisor"], err = resolveAdvisor(adv); err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, errBadRequest("%s: field required", adv.at("type"))
-		}
-		if at == "disabled" {
-			out["advisor"] = map[string]any{"type": "disabled"}
-		} else {
-			model, err := adv.reqStr("model")
-			if err != nil {
-				return nil, err
-			}
-			out["advisor"] = map[string]any{"type": "enabled", "model": model}
 		}
 	}
 	for _, k := range []string{"subagents", "workflows"} {
@@ -67,47 +60,93 @@ func (s *Server) resolveMultiagentLocked(v any, path string, prev any) (any, *ap
 		if !ok {
 			continue
 		}
-		st, ok, err := sub.enum("type", "enabled", "disabled")
-		if err != nil {
+		if out[k], err = s.resolveAgentSectionLocked(sub); err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, errBadRequest("%s: field required", sub.at("type"))
-		}
-		if st == "disabled" {
-			out[k] = map[string]any{"type": "disabled"}
-			continue
-		}
-		list, _, err := sub.arr("predefined_agents")
-		if err != nil {
-			return nil, err
-		}
-		if len(list) > 20 {
-			return nil, errBadRequest("%s: at most 20 agents are allowed", sub.at("predefined_agents"))
-		}
-		refs := make([]any, 0, len(list))
-		for i, e := range list {
-			ref, err := s.resolveAgentRefLocked(e, index(sub.at("predefined_agents"), i), false)
-			if err != nil {
-				return nil, err
-			}
-			refs = append(refs, ref)
-		}
-		inline := map[string]any{"type": "enabled"}
-		if in, ok, err := sub.obj("inline_agents"); err != nil {
-			return nil, err
-		} else if ok {
-			it, _, err := in.enum("type", "enabled", "disabled")
-			if err != nil {
-				return nil, err
-			}
-			if it != "" {
-				inline = map[string]any{"type": it}
-			}
-		}
-		out[k] = map[string]any{"type": "enabled", "predefined_agents": refs, "inline_agents": inline}
 	}
 	return out, nil
+}
+
+// resolveAdvisor resolves {type:"disabled"} or {type:"enabled", model}.
+func resolveAdvisor(adv jobj) (map[string]any, *apiError) {
+	at, ok, err := adv.enum("type", "enabled", "disabled")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errBadRequest("%s: field required", adv.at("type"))
+	}
+	if at == "disabled" {
+		return map[string]any{"type": "disabled"}, nil
+	}
+	model, err := adv.reqStr("model")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"type": "enabled", "model": model}, nil
+}
+
+// resolveAgentSectionLocked resolves a subagents or workflows object:
+// disabled, or enabled with predefined agent references and inline agents.
+func (s *Server) resolveAgentSectionLocked(sub jobj) (map[string]any, *apiError) {
+	st, ok, err := sub.enum("type", "enabled", "disabled")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errBadRequest("%s: field required", sub.at("type"))
+	}
+	if st == "disabled" {
+		return map[string]any{"type": "disabled"}, nil
+	}
+	refs, err := s.resolvePredefinedAgentsLocked(sub)
+	if err != nil {
+		return nil, err
+	}
+	inline, err := resolveInlineAgents(sub)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"type": "enabled", "predefined_agents": refs, "inline_agents": inline}, nil
+}
+
+// resolvePredefinedAgentsLocked resolves a section's predefined_agents, at
+// most 20 agent references.
+func (s *Server) resolvePredefinedAgentsLocked(sub jobj) ([]any, *apiError) {
+	list, _, err := sub.arr("predefined_agents")
+	if err != nil {
+		return nil, err
+	}
+	if len(list) > 20 {
+		return nil, errBadRequest("%s: at most 20 agents are allowed", sub.at("predefined_agents"))
+	}
+	refs := make([]any, 0, len(list))
+	for i, e := range list {
+		ref, err := s.resolveAgentRefLocked(e, index(sub.at("predefined_agents"), i), false)
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// resolveInlineAgents resolves a section's inline_agents; omitted (or an
+// omitted type) means enabled.
+func resolveInlineAgents(sub jobj) (map[string]any, *apiError) {
+	inline := map[string]any{"type": "enabled"}
+	in, ok, err := sub.obj("inline_agents")
+	if err != nil || !ok {
+		return inline, err
+	}
+	it, _, err := in.enum("type", "enabled", "disabled")
+	if err != nil {
+		return nil, err
+	}
+	if it != "" {
+		inline = map[string]any{"type": it}
+	}
+	return inline, nil
 }
 
 func (s *Server) resolveCoordinatorLocked(o jobj) (any, *apiError) {

@@ -92,22 +92,7 @@ func inOrderBefore(a, b, order string) bool {
 // paginate cuts one page out of items, which are already filtered and sorted
 // in lq.order. It returns the page and the next/previous cursors ("" if none).
 func paginate[T any](items []T, idOf func(T) string, lq listQuery) (page []T, next, prev string) {
-	start, end := 0, len(items)
-	switch {
-	case lq.cur != nil && lq.cur.Before != "":
-		end = 0
-		for end < len(items) && inOrderBefore(idOf(items[end]), lq.cur.Before, lq.order) {
-			end++
-		}
-		start = max(0, end-lq.limit)
-	case lq.cur != nil:
-		for start < len(items) && !inOrderBefore(lq.cur.After, idOf(items[start]), lq.order) {
-			start++
-		}
-		end = min(len(items), start+lq.limit)
-	default:
-		end = min(len(items), lq.limit)
-	}
+	start, end := pageBounds(items, idOf, lq)
 	page = items[start:end]
 	if len(page) == 0 {
 		return page, "", ""
@@ -119,6 +104,25 @@ func paginate[T any](items []T, idOf func(T) string, lq listQuery) (page []T, ne
 		prev = encodeCursor(cursor{Before: idOf(page[0]), Order: lq.order})
 	}
 	return page, next, prev
+}
+
+// pageBounds is the index range of the page lq asks for: up to lq.limit items
+// just before the cursor's Before id, just after its After id, or from the start.
+func pageBounds[T any](items []T, idOf func(T) string, lq listQuery) (start, end int) {
+	switch {
+	case lq.cur != nil && lq.cur.Before != "":
+		for end < len(items) && inOrderBefore(idOf(items[end]), lq.cur.Before, lq.order) {
+			end++
+		}
+		return max(0, end-lq.limit), end
+	case lq.cur != nil:
+		for start < len(items) && !inOrderBefore(lq.cur.After, idOf(items[start]), lq.order) {
+			start++
+		}
+		return start, min(len(items), start+lq.limit)
+	default:
+		return 0, min(len(items), lq.limit)
+	}
 }
 
 func nullIfEmpty(s string) any {

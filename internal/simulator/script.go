@@ -360,8 +360,8 @@ func (s *Server) evaluateOutcome(t *turn) bool {
 	})
 }
 
+// runDirective runs one directive of a scripted prompt.
 func (s *Server) runDirective(t *turn, d directive) flow {
-	ok := true
 	switch d.name {
 	case "tool", "ask":
 		return s.toolCall(t, d, d.name == "ask")
@@ -370,43 +370,16 @@ func (s *Server) runDirective(t *turn, d directive) flow {
 	case "custom":
 		return s.customCall(t, d)
 	case "think":
-		_, ok = s.emit(t, map[string]any{"type": "agent.thinking"})
+		_, ok := s.emit(t, map[string]any{"type": "agent.thinking"})
+		return flowIf(ok)
 	case "long":
-		n, err := strconv.Atoi(d.arg)
-		if err != nil || n < 1 || n > 100000 {
-			ok = s.say(t, fmt.Sprintf("simulator: %s needs a count between 1 and 100000", d.raw))
-			break
-		}
-		for i := 1; i <= n && ok; i++ {
-			ok = s.say(t, fmt.Sprintf("Part %d of %d.", i, n))
-		}
+		return s.longDirective(t, d)
 	case "slow":
-		dur, err := time.ParseDuration(d.arg)
-		if err != nil || dur < 0 {
-			ok = s.say(t, fmt.Sprintf("simulator: %s needs a duration such as 2s", d.raw))
-			break
-		}
-		if _, ok = s.emit(t, map[string]any{"type": "agent.thinking"}); ok {
-			ok = s.sleep(t, dur)
-		}
+		return s.slowDirective(t, d)
 	case "outcome":
-		switch d.arg {
-		case "satisfied", "needs_revision", "max_iterations_reached", "failed":
-			t.outcomeResult = d.arg
-		default:
-			ok = s.say(t, fmt.Sprintf("simulator: %s needs satisfied, needs_revision, max_iterations_reached or failed", d.raw))
-		}
+		return s.outcomeDirective(t, d)
 	case "refuse":
-		var category any
-		switch d.arg {
-		case "cyber", "bio", "frontier_llm", "reasoning_extraction", "general_harms":
-			category = d.arg
-		}
-		if s.closeSegment(t) {
-			s.finish(t, map[string]any{"type": "refusal"}, map[string]any{"type": "refusal", "category": category,
-				"explanation": "The simulator refused because the prompt contained [[refuse]]."})
-		}
-		return flowStop
+		return s.refuseDirective(t, d)
 	case "budget":
 		if s.closeSegment(t) {
 			s.finish(t, map[string]any{"type": "budget_reached"}, nil)
@@ -415,10 +388,66 @@ func (s *Server) runDirective(t *turn, d directive) flow {
 	case "error":
 		return s.sessionError(t, d)
 	}
-	if !ok {
-		return flowStop
+	return flowNext
+}
+
+// flowIf is flowNext when the turn may go on, flowStop otherwise.
+func flowIf(ok bool) flow {
+	if ok {
+		return flowNext
+	}
+	return flowStop
+}
+
+// longDirective ([[long:N]]) says N numbered parts.
+func (s *Server) longDirective(t *turn, d directive) flow {
+	n, err := strconv.Atoi(d.arg)
+	if err != nil || n < 1 || n > 100000 {
+		return s.sayFlow(t, fmt.Sprintf("simulator: %s needs a count between 1 and 100000", d.raw))
+	}
+	for i := 1; i <= n; i++ {
+		if !s.say(t, fmt.Sprintf("Part %d of %d.", i, n)) {
+			return flowStop
+		}
 	}
 	return flowNext
+}
+
+// slowDirective ([[slow:D]]) thinks, then keeps the turn running for D.
+func (s *Server) slowDirective(t *turn, d directive) flow {
+	dur, err := time.ParseDuration(d.arg)
+	if err != nil || dur < 0 {
+		return s.sayFlow(t, fmt.Sprintf("simulator: %s needs a duration such as 2s", d.raw))
+	}
+	if _, ok := s.emit(t, map[string]any{"type": "agent.thinking"}); !ok {
+		return flowStop
+	}
+	return flowIf(s.sleep(t, dur))
+}
+
+// outcomeDirective ([[outcome:R]]) sets the result the outcome evaluation reports.
+func (s *Server) outcomeDirective(t *turn, d directive) flow {
+	switch d.arg {
+	case "satisfied", "needs_revision", "max_iterations_reached", "failed":
+		t.outcomeResult = d.arg
+		return flowNext
+	}
+	return s.sayFlow(t, fmt.Sprintf("simulator: %s needs satisfied, needs_revision, max_iterations_reached or failed", d.raw))
+}
+
+// refuseDirective ([[refuse:CATEGORY]]) ends the turn with a refusal; an
+// unknown category is reported as null.
+func (s *Server) refuseDirective(t *turn, d directive) flow {
+	var category any
+	switch d.arg {
+	case "cyber", "bio", "frontier_llm", "reasoning_extraction", "general_harms":
+		category = d.arg
+	}
+	if s.closeSegment(t) {
+		s.finish(t, map[string]any{"type": "refusal"}, map[string]any{"type": "refusal", "category": category,
+			"explanation": "The simulator refused because the prompt contained [[refuse]]."})
+	}
+	return flowStop
 }
 
 var defaultErrorTypes = map[string]string{

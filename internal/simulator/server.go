@@ -162,7 +162,7 @@ func (s *Server) routes() {
 	a.HandleFunc("GET /_simulator/faults", s.handleFaults)
 	a.HandleFunc("POST /_simulator/faults", s.handleFaults)
 	a.HandleFunc("DELETE /_simulator/faults", s.handleFaults)
-	a.HandleFunc("GET /_simulator/health", func(w http.ResponseWriter, r *http.Request) {
+	a.HandleFunc("GET /_simulator/health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	a.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

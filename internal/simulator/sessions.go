@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -258,26 +259,62 @@ func (s *Server) applyAgentOverridesLocked(o jobj, cfg *agentConfig) *apiError {
 	return checkMCPReferences(cfg.tools, cfg.mcpServers)
 }
 
-func (s *Server) createSession(r *http.Request) (any, *apiError) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
+// sessionCreate is a create-session body that passed the checks needing no
+// stored state.
+type sessionCreate struct {
+	envID       string
+	title       string
+	metadata    map[string]string
+	vaultIDs    []string
+	budget      map[string]any // nil when the session has no budget
+	budgetMinor int64
+	resources   []map[string]any
+	initial     []any // initial_events, validated once the session exists
+}
+
+// parseSessionCreate validates a create-session body field by field, in the
+// order the first error is reported.
+func parseSessionCreate(body jobj) (sessionCreate, *apiError) {
+	var c sessionCreate
 	if err := body.only("agent", "environment_id", "title", "budget", "initial_events", "metadata", "resources", "vault_ids"); err != nil {
-		return nil, err
+		return c, err
 	}
-	envID, err := body.reqStr("environment_id")
+	var err *apiError
+	if c.envID, err = body.reqStr("environment_id"); err != nil {
+		return c, err
+	}
+	if c.title, _, err = body.strLen("title", 0, 512); err != nil {
+		return c, err
+	}
+	if c.metadata, err = body.metadataCreate("metadata"); err != nil {
+		return c, err
+	}
+	if c.vaultIDs, err = parseVaultIDs(body); err != nil {
+		return c, err
+	}
+	if body.has("budget") {
+		if c.budget, c.budgetMinor, err = parseBudget(body.m["budget"], "budget"); err != nil {
+			return c, err
+		}
+	}
+	rawRes, _, err := body.arr("resources")
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	title, _, err := body.strLen("title", 0, 512)
-	if err != nil {
-		return nil, err
+	if c.resources, err = parseResources(rawRes, "resources"); err != nil {
+		return c, err
 	}
-	md, err := body.metadataCreate("metadata")
-	if err != nil {
-		return nil, err
+	if c.initial, _, err = body.arr("initial_events"); err != nil {
+		return c, err
 	}
+	if len(c.initial) > 50 {
+		return c, errBadRequest("initial_events: at most 50 events are allowed")
+	}
+	return c, nil
+}
+
+// parseVaultIDs reads vault_ids, which must all be vault ids.
+func parseVaultIDs(body jobj) ([]string, *apiError) {
 	vaults, _, err := body.strList("vault_ids")
 	if err != nil {
 		return nil, err
@@ -287,27 +324,17 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 			return nil, errBadRequest("vault_ids[%d]: %q is not a vault id", i, v)
 		}
 	}
-	var budget map[string]any
-	var budgetMinor int64
-	if body.has("budget") {
-		if budget, budgetMinor, err = parseBudget(body.m["budget"], "budget"); err != nil {
-			return nil, err
-		}
-	}
-	rawRes, _, err := body.arr("resources")
+	return vaults, nil
+}
+
+func (s *Server) createSession(r *http.Request) (any, *apiError) {
+	body, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
-	resources, err := parseResources(rawRes, "resources")
+	c, err := parseSessionCreate(body)
 	if err != nil {
 		return nil, err
-	}
-	initial, _, err := body.arr("initial_events")
-	if err != nil {
-		return nil, err
-	}
-	if len(initial) > 50 {
-		return nil, errBadRequest("initial_events: at most 50 events are allowed")
 	}
 
 	s.mu.Lock()
@@ -316,28 +343,50 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	env := s.envs[envID]
-	if env == nil {
-		return nil, errNotFound("environment %s not found", envID)
-	}
-	if env.archivedAt != nil {
-		return nil, errBadRequest("environment %s is archived; new sessions cannot use it", envID).withCode("environment_archived")
+	if err := s.checkSessionEnvironmentLocked(c.envID); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	sess := &session{
-		id: s.ids.next("sesn_"), agentID: a.id, agentVersion: ver.version, snapshot: snap, envID: envID,
-		title: title, metadata: md, vaultIDs: vaults, budget: budget, budgetMinor: budgetMinor,
+		id: s.ids.next("sesn_"), agentID: a.id, agentVersion: ver.version, snapshot: snap, envID: c.envID,
+		title: c.title, metadata: c.metadata, vaultIDs: c.vaultIDs, budget: c.budget, budgetMinor: c.budgetMinor,
 		status: StatusIdle, createdAt: now, updatedAt: now, subs: map[*subscriber]struct{}{},
 	}
 	if sess.vaultIDs == nil {
 		sess.vaultIDs = []string{}
 	}
-	for _, res := range resources {
+	for _, res := range c.resources {
 		res["id"] = s.ids.next("sesrsc_")
 		res["created_at"], res["updated_at"] = stamp(now), stamp(now)
 		sess.resources = append(sess.resources, res)
 	}
-	// Initial events are validated all-or-nothing before the session exists.
+	inputs, err := s.parseInitialEventsLocked(c.initial, sess)
+	if err != nil {
+		return nil, err
+	}
+	s.sessions[sess.id] = sess
+	s.sessSeq = append(s.sessSeq, sess)
+	for _, in := range inputs {
+		s.applyUserEventLocked(sess, in)
+	}
+	return sess.render(now), nil
+}
+
+// checkSessionEnvironmentLocked checks that a new session may use the environment.
+func (s *Server) checkSessionEnvironmentLocked(envID string) *apiError {
+	env := s.envs[envID]
+	if env == nil {
+		return errNotFound("environment %s not found", envID)
+	}
+	if env.archivedAt != nil {
+		return errBadRequest("environment %s is archived; new sessions cannot use it", envID).withCode("environment_archived")
+	}
+	return nil
+}
+
+// parseInitialEventsLocked validates initial events all-or-nothing, before
+// the session exists.
+func (s *Server) parseInitialEventsLocked(initial []any, sess *session) ([]userInput, *apiError) {
 	inputs := make([]userInput, 0, len(initial))
 	for i, item := range initial {
 		in, err := s.parseUserEventLocked(item, index("initial_events", i), sess, true)
@@ -346,12 +395,7 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 		}
 		inputs = append(inputs, in)
 	}
-	s.sessions[sess.id] = sess
-	s.sessSeq = append(s.sessSeq, sess)
-	for _, in := range inputs {
-		s.applyUserEventLocked(sess, in)
-	}
-	return sess.render(now), nil
+	return inputs, nil
 }
 
 func (s *Server) sessionLocked(id string) (*session, *apiError) {
@@ -392,76 +436,132 @@ func (s *Server) updateSession(r *http.Request) (any, *apiError) {
 	if sess.archivedAt != nil {
 		return nil, errBadRequest("session %s is archived and read-only", sess.id)
 	}
-	changed := map[string]any{}
-	title := sess.title
-	if body.present("title") {
-		if title, _, err = body.strLen("title", 0, 512); err != nil {
+	u := newSessionUpdate(sess)
+	for _, apply := range []func(jobj) *apiError{u.applyTitle, u.applyMetadata, u.applyBudget, u.applyAgent} {
+		if err := apply(body); err != nil {
 			return nil, err
 		}
-		if title != sess.title {
-			changed["title"] = title
-		}
 	}
-	md, mdChanged, err := body.metadataPatch("metadata", sess.metadata, false)
-	if err != nil {
-		return nil, err
-	}
-	if mdChanged {
-		changed["metadata"] = copyStrings(md)
-	}
-	budget, budgetMinor := sess.budget, sess.budgetMinor
-	if body.present("budget") {
-		if sess.status == StatusTerminated {
-			return nil, errBadRequest("budget: a terminated session's budget cannot change")
-		}
-		if sess.budget == nil {
-			return nil, errBadRequest("budget: a budget can only be added when a session is created").withCode("budget_create_only")
-		}
-		if body.has("budget") {
-			if budget, budgetMinor, err = parseBudget(body.m["budget"], "budget"); err != nil {
-				return nil, err
-			}
-			if budgetMinor <= sess.usage.costMinor {
-				return nil, errBadRequest("budget.max_list_cost.amount: must exceed the %d already consumed", sess.usage.costMinor).withCode("budget_not_raised")
-			}
-		} else {
-			budget, budgetMinor = nil, 0
-		}
-		if !jsonEqual(budget, sess.budget) {
-			changed["budget"] = budget
-		}
-	}
-	snapshot := sess.snapshot
-	if body.has("agent") {
-		ao, err := body.reqObj("agent")
-		if err != nil {
-			return nil, err
-		}
-		if err := ao.only("tools", "mcp_servers"); err != nil {
-			return nil, err
-		}
-		if sess.busy() || sess.turn != nil {
-			return nil, errBadRequest("agent: a running session's agent cannot change; interrupt it first")
-		}
-		if snapshot, err = updateSnapshotTools(ao, sess.snapshot); err != nil {
-			return nil, err
-		}
-		if !jsonEqual(snapshot, sess.snapshot) {
-			changed["agent"] = snapshot
-		}
-	}
-	if len(changed) == 0 {
+	if len(u.changed) == 0 {
 		return sess.render(s.now()), nil
 	}
+	return s.commitSessionUpdateLocked(u), nil
+}
+
+// sessionUpdate is the state an update body asks for, and which fields of it
+// differ from the session's (the session.updated event's payload).
+type sessionUpdate struct {
+	sess        *session
+	title       string
+	metadata    map[string]string
+	budget      map[string]any
+	budgetMinor int64
+	snapshot    map[string]any
+	changed     map[string]any
+}
+
+func newSessionUpdate(sess *session) *sessionUpdate {
+	return &sessionUpdate{sess: sess, title: sess.title, metadata: sess.metadata, budget: sess.budget,
+		budgetMinor: sess.budgetMinor, snapshot: sess.snapshot, changed: map[string]any{}}
+}
+
+func (u *sessionUpdate) applyTitle(body jobj) *apiError {
+	if !body.present("title") {
+		return nil
+	}
+	title, _, err := body.strLen("title", 0, 512)
+	if err != nil {
+		return err
+	}
+	u.title = title
+	if title != u.sess.title {
+		u.changed["title"] = title
+	}
+	return nil
+}
+
+func (u *sessionUpdate) applyMetadata(body jobj) *apiError {
+	md, mdChanged, err := body.metadataPatch("metadata", u.sess.metadata, false)
+	if err != nil {
+		return err
+	}
+	u.metadata = md
+	if mdChanged {
+		u.changed["metadata"] = copyStrings(md)
+	}
+	return nil
+}
+
+// applyBudget raises or removes the budget. A budget can only be added at
+// creation, and a new one must exceed what was already spent.
+func (u *sessionUpdate) applyBudget(body jobj) *apiError {
+	if !body.present("budget") {
+		return nil
+	}
+	sess := u.sess
+	if sess.status == StatusTerminated {
+		return errBadRequest("budget: a terminated session's budget cannot change")
+	}
+	if sess.budget == nil {
+		return errBadRequest("budget: a budget can only be added when a session is created").withCode("budget_create_only")
+	}
+	var budget map[string]any
+	var budgetMinor int64
+	if body.has("budget") {
+		var err *apiError
+		if budget, budgetMinor, err = parseBudget(body.m["budget"], "budget"); err != nil {
+			return err
+		}
+		if budgetMinor <= sess.usage.costMinor {
+			return errBadRequest("budget.max_list_cost.amount: must exceed the %d already consumed", sess.usage.costMinor).withCode("budget_not_raised")
+		}
+	}
+	u.budget, u.budgetMinor = budget, budgetMinor
+	if !jsonEqual(budget, sess.budget) {
+		u.changed["budget"] = budget
+	}
+	return nil
+}
+
+// applyAgent replaces the snapshot's tools and/or mcp_servers, which only an
+// idle session allows.
+func (u *sessionUpdate) applyAgent(body jobj) *apiError {
+	if !body.has("agent") {
+		return nil
+	}
+	ao, err := body.reqObj("agent")
+	if err != nil {
+		return err
+	}
+	if err := ao.only("tools", "mcp_servers"); err != nil {
+		return err
+	}
+	if u.sess.busy() || u.sess.turn != nil {
+		return errBadRequest("agent: a running session's agent cannot change; interrupt it first")
+	}
+	snapshot, err := updateSnapshotTools(ao, u.sess.snapshot)
+	if err != nil {
+		return err
+	}
+	u.snapshot = snapshot
+	if !jsonEqual(snapshot, u.sess.snapshot) {
+		u.changed["agent"] = snapshot
+	}
+	return nil
+}
+
+// commitSessionUpdateLocked stores a changed update and publishes session.updated.
+func (s *Server) commitSessionUpdateLocked(u *sessionUpdate) map[string]any {
+	sess := u.sess
 	now := s.now()
-	sess.title, sess.metadata, sess.budget, sess.budgetMinor, sess.snapshot = title, md, budget, budgetMinor, snapshot
-	if sess.budgetPaused && (budget == nil || budgetMinor > sess.usage.costMinor) {
+	sess.title, sess.metadata, sess.budget, sess.budgetMinor, sess.snapshot = u.title, u.metadata, u.budget, u.budgetMinor, u.snapshot
+	if sess.budgetPaused && (u.budget == nil || u.budgetMinor > sess.usage.costMinor) {
 		sess.budgetPaused = false
 	}
 	sess.updatedAt = now
-	changed["type"] = "session.updated"
-	s.appendEventLocked(sess, changed)
-	return sess.render(now), nil
+	u.changed["type"] = "session.updated"
+	s.appendEventLocked(sess, u.changed)
+	return sess.render(now)
 }
 
 // updateSnapshotTools replaces the snapshot's tools and/or mcp_servers.
@@ -546,40 +646,18 @@ func (s *Server) listSessions(r *http.Request) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	includeArchived, err := parseBoolQuery(q, "include_archived")
+	f, err := parseSessionFilter(q)
 	if err != nil {
 		return nil, err
-	}
-	tf, err := parseTimeFilter(q, "created_at")
-	if err != nil {
-		return nil, err
-	}
-	statuses := queryList(q, "statuses")
-	for _, st := range statuses {
-		if !slices.Contains(sessionStatuses, st) {
-			return nil, errBadRequest("statuses: input should be %s", quoteList(sessionStatuses))
-		}
-	}
-	agentID, deploymentID, memoryStoreID := q.Get("agent_id"), q.Get("deployment_id"), q.Get("memory_store_id")
-	var agentVersion int64
-	if v := q.Get("agent_version"); v != "" {
-		if agentVersion, err = parseInt(v, "agent_version"); err != nil {
-			return nil, err
-		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	items := make([]*session, 0, len(s.sessSeq))
 	for _, sess := range s.sessSeq {
-		if (!includeArchived && sess.archivedAt != nil) || !tf.match(sess.createdAt) ||
-			(agentID != "" && sess.agentID != agentID) ||
-			(agentVersion != 0 && sess.agentVersion != agentVersion) ||
-			(len(statuses) > 0 && !slices.Contains(statuses, sess.status)) ||
-			deploymentID != "" || (memoryStoreID != "" && !sess.usesMemoryStore(memoryStoreID)) {
-			continue
+		if f.match(sess) {
+			items = append(items, sess)
 		}
-		items = append(items, sess)
 	}
 	if lq.order == "desc" {
 		slices.Reverse(items)
@@ -590,6 +668,54 @@ func (s *Server) listSessions(r *http.Request) (any, *apiError) {
 		data[i] = sess.render(now)
 	}
 	return map[string]any{"data": data, "next_page": nullIfEmpty(next), "prev_page": nullIfEmpty(prev)}, nil
+}
+
+// sessionFilter is the filter part of a list-sessions request.
+type sessionFilter struct {
+	includeArchived bool
+	created         timeFilter
+	statuses        []string
+	agentID         string
+	agentVersion    int64 // 0: any
+	deploymentID    string
+	memoryStoreID   string
+}
+
+func parseSessionFilter(q url.Values) (sessionFilter, *apiError) {
+	var f sessionFilter
+	var err *apiError
+	if f.includeArchived, err = parseBoolQuery(q, "include_archived"); err != nil {
+		return f, err
+	}
+	if f.created, err = parseTimeFilter(q, "created_at"); err != nil {
+		return f, err
+	}
+	f.statuses = queryList(q, "statuses")
+	for _, st := range f.statuses {
+		if !slices.Contains(sessionStatuses, st) {
+			return f, errBadRequest("statuses: input should be %s", quoteList(sessionStatuses))
+		}
+	}
+	f.agentID, f.deploymentID, f.memoryStoreID = q.Get("agent_id"), q.Get("deployment_id"), q.Get("memory_store_id")
+	if v := q.Get("agent_version"); v != "" {
+		if f.agentVersion, err = parseInt(v, "agent_version"); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+func (f sessionFilter) match(sess *session) bool {
+	switch {
+	case !f.includeArchived && sess.archivedAt != nil,
+		!f.created.match(sess.createdAt),
+		f.agentID != "" && sess.agentID != f.agentID,
+		f.agentVersion != 0 && sess.agentVersion != f.agentVersion,
+		len(f.statuses) > 0 && !slices.Contains(f.statuses, sess.status),
+		f.deploymentID != "": // simulated sessions belong to no deployment
+		return false
+	}
+	return f.memoryStoreID == "" || sess.usesMemoryStore(f.memoryStoreID)
 }
 
 func (sess *session) usesMemoryStore(id string) bool {

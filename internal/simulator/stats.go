@@ -48,7 +48,7 @@ func (s *Server) ResetStats() {
 // OpenStreams returns the number of event streams currently connected.
 func (s *Server) OpenStreams() int { return int(s.stats.streams.Load()) }
 
-func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
 	reqs := s.Stats()
 	var total int64
 	for _, n := range reqs {

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"net/http"
 	"time"
 )
@@ -44,21 +45,11 @@ var pingFrame = []byte("event: ping\ndata: {\"type\":\"ping\"}\n\n")
 // before is replayed, exactly like the hosted API.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	plan := planFrom(r)
-	s.mu.Lock()
-	sess := s.sessions[r.PathValue("id")]
-	if sess == nil {
-		s.mu.Unlock()
-		writeError(w, errNotFound("session %s not found", r.PathValue("id")))
+	sess, sub, apiErr := s.subscribe(r.PathValue("id"))
+	if apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
-	if s.closed {
-		s.mu.Unlock()
-		writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "api_error", msg: "the simulator is shutting down"})
-		return
-	}
-	sub := &subscriber{ch: make(chan *event, s.opts.StreamBuffer), done: make(chan struct{})}
-	sess.subs[sub] = struct{}{}
-	s.mu.Unlock()
 	s.stats.streams.Add(1)
 	defer func() {
 		s.mu.Lock()
@@ -72,64 +63,101 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("cache-control", "no-cache")
 	h.Set("x-accel-buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	if rc.Flush() != nil {
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w), dropAfter: plan.dropStreamAfter}
+	if sw.rc.Flush() != nil {
 		return
 	}
 	if plan.dropStreamAfter == 0 {
 		abortConnection(w)
 		return
 	}
-	write := func(frame []byte) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		if _, err := w.Write(frame); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+	s.pumpEvents(r.Context(), sub, sw)
+}
+
+// subscribe registers a new subscriber on session id.
+func (s *Server) subscribe(id string) (*session, *subscriber, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.sessions[id]
+	if sess == nil {
+		return nil, nil, errNotFound("session %s not found", id)
 	}
-	delivered := 0
-	// deliver writes one event and reports whether the stream goes on.
-	deliver := func(ev *event) bool {
-		if !write(ev.frame) {
-			return false
-		}
-		delivered++
-		if plan.dropStreamAfter > 0 && delivered >= plan.dropStreamAfter {
-			abortConnection(w) // the injected mid-stream drop
-			return false
-		}
-		return ev.typ != "session.deleted"
+	if s.closed {
+		return nil, nil, &apiError{status: http.StatusServiceUnavailable, typ: "api_error", msg: "the simulator is shutting down"}
 	}
+	sub := &subscriber{ch: make(chan *event, s.opts.StreamBuffer), done: make(chan struct{})}
+	sess.subs[sub] = struct{}{}
+	return sess, sub, nil
+}
+
+// pumpEvents writes the subscriber's events, and pings while there are none,
+// until the subscriber ends, the client goes away or a write fails.
+func (s *Server) pumpEvents(ctx context.Context, sub *subscriber, sw *streamWriter) {
 	ping := time.NewTicker(s.opts.PingInterval)
 	defer ping.Stop()
 	for {
 		select {
 		case ev := <-sub.ch:
-			if !deliver(ev) {
+			if !sw.deliver(ev) {
 				return
 			}
 		case <-sub.done:
 			switch sub.reason {
 			case endGraceful:
-				for {
-					select {
-					case ev := <-sub.ch:
-						if !deliver(ev) {
-							return
-						}
-					default:
-						return
-					}
-				}
+				sw.drain(sub.ch)
 			case endDropped:
-				abortConnection(w)
+				abortConnection(sw.w)
 			}
 			return
 		case <-ping.C:
-			if !write(pingFrame) {
+			if !sw.write(pingFrame) {
 				return
 			}
-		case <-r.Context().Done():
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// streamWriter writes server-sent event frames to one stream response.
+type streamWriter struct {
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	dropAfter int // the injected drop comes after this many events; <0: never
+	delivered int
+}
+
+// write writes and flushes one frame and reports whether that worked.
+func (sw *streamWriter) write(frame []byte) bool {
+	_ = sw.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	if _, err := sw.w.Write(frame); err != nil {
+		return false
+	}
+	return sw.rc.Flush() == nil
+}
+
+// deliver writes one event and reports whether the stream goes on.
+func (sw *streamWriter) deliver(ev *event) bool {
+	if !sw.write(ev.frame) {
+		return false
+	}
+	sw.delivered++
+	if sw.dropAfter > 0 && sw.delivered >= sw.dropAfter {
+		abortConnection(sw.w) // the injected mid-stream drop
+		return false
+	}
+	return ev.typ != "session.deleted"
+}
+
+// drain delivers the events already queued, for a graceful end.
+func (sw *streamWriter) drain(ch <-chan *event) {
+	for {
+		select {
+		case ev := <-ch:
+			if !sw.deliver(ev) {
+				return
+			}
+		default:
 			return
 		}
 	}

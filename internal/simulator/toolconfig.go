@@ -150,14 +150,7 @@ func resolveAgentToolset(o jobj) (map[string]any, *apiError) {
 // resolveToolConfig resolves one per-tool override; unset fields inherit the
 // toolset's default_config.
 func resolveToolConfig(c jobj, name string, def map[string]any) (map[string]any, *apiError) {
-	allowed := []string{"name", "type", "enabled", "permission_policy"}
-	switch name {
-	case "web_fetch":
-		allowed = append(allowed, "allowed_domains", "blocked_domains", "max_content_tokens", "url_sources")
-	case "web_search":
-		allowed = append(allowed, "allowed_domains", "blocked_domains", "user_location")
-	}
-	if err := c.only(allowed...); err != nil {
+	if err := c.only(toolConfigFields(name)...); err != nil {
 		return nil, err
 	}
 	enabled, ok, err := c.boolean("enabled")
@@ -172,60 +165,105 @@ func resolveToolConfig(c jobj, name string, def map[string]any) (map[string]any,
 		return nil, err
 	}
 	out := map[string]any{"name": name, "type": name, "enabled": enabled, "permission_policy": policy}
-	if name != "web_fetch" && name != "web_search" {
-		return out, nil
+	switch name {
+	case "web_fetch":
+		err = resolveWebFetchConfig(c, out)
+	case "web_search":
+		err = resolveWebSearchConfig(c, out)
 	}
-	allowedDomains, hasAllowed, err := domainList(c, "allowed_domains")
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// toolConfigFields lists the fields a per-tool config of the named tool may have.
+func toolConfigFields(name string) []string {
+	allowed := []string{"name", "type", "enabled", "permission_policy"}
+	switch name {
+	case "web_fetch":
+		allowed = append(allowed, "allowed_domains", "blocked_domains", "max_content_tokens", "url_sources")
+	case "web_search":
+		allowed = append(allowed, "allowed_domains", "blocked_domains", "user_location")
+	}
+	return allowed
+}
+
+// resolveWebFetchConfig adds web_fetch's domain filters, max_content_tokens
+// and url_sources to out.
+func resolveWebFetchConfig(c jobj, out map[string]any) *apiError {
+	if err := resolveDomainFilters(c, out); err != nil {
+		return err
+	}
+	n, ok, err := c.integer("max_content_tokens")
+	if err != nil {
+		return err
+	}
+	out["max_content_tokens"] = nil
+	if ok {
+		if n < 1 {
+			return errBadRequest("%s: must be at least 1", c.at("max_content_tokens"))
+		}
+		out["max_content_tokens"] = n
+	}
+	sources, err := resolveURLSources(c)
+	if err != nil {
+		return err
+	}
+	out["url_sources"] = sources
+	return nil
+}
+
+// resolveWebSearchConfig adds web_search's domain filters and user_location to out.
+func resolveWebSearchConfig(c jobj, out map[string]any) *apiError {
+	if err := resolveDomainFilters(c, out); err != nil {
+		return err
+	}
+	loc, err := resolveUserLocation(c)
+	if err != nil {
+		return err
+	}
+	out["user_location"] = loc
+	return nil
+}
+
+// resolveDomainFilters adds allowed_domains and blocked_domains (at most one
+// of them set) to out.
+func resolveDomainFilters(c jobj, out map[string]any) *apiError {
+	allowedDomains, hasAllowed, err := domainList(c, "allowed_domains")
+	if err != nil {
+		return err
 	}
 	blockedDomains, hasBlocked, err := domainList(c, "blocked_domains")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if hasAllowed && hasBlocked {
-		return nil, errBadRequest("%s: allowed_domains and blocked_domains cannot be combined", c.path)
+		return errBadRequest("%s: allowed_domains and blocked_domains cannot be combined", c.path)
 	}
 	out["allowed_domains"], out["blocked_domains"] = allowedDomains, blockedDomains
-	if name == "web_fetch" {
-		n, ok, err := c.integer("max_content_tokens")
-		if err != nil {
-			return nil, err
-		}
-		out["max_content_tokens"] = nil
-		if ok {
-			if n < 1 {
-				return nil, errBadRequest("%s: must be at least 1", c.at("max_content_tokens"))
-			}
-			out["max_content_tokens"] = n
-		}
-		sources, err := resolveURLSources(c)
-		if err != nil {
-			return nil, err
-		}
-		out["url_sources"] = sources
-		return out, nil
-	}
+	return nil
+}
+
+// resolveUserLocation resolves web_search's approximate user_location; nil
+// when it is not set.
+func resolveUserLocation(c jobj) (any, *apiError) {
 	loc, ok, err := c.obj("user_location")
-	if err != nil {
+	if err != nil || !ok {
 		return nil, err
 	}
-	out["user_location"] = nil
-	if ok {
-		if err := loc.only("type", "city", "region", "country", "timezone"); err != nil {
+	if err := loc.only("type", "city", "region", "country", "timezone"); err != nil {
+		return nil, err
+	}
+	resolved := map[string]any{"type": "approximate"}
+	for _, k := range []string{"city", "region", "country", "timezone"} {
+		v, _, err := loc.str(k)
+		if err != nil {
 			return nil, err
 		}
-		resolved := map[string]any{"type": "approximate"}
-		for _, k := range []string{"city", "region", "country", "timezone"} {
-			v, _, err := loc.str(k)
-			if err != nil {
-				return nil, err
-			}
-			resolved[k] = nullIfEmpty(v)
-		}
-		out["user_location"] = resolved
+		resolved[k] = nullIfEmpty(v)
 	}
-	return out, nil
+	return resolved, nil
 }
 
 func domainList(c jobj, k string) (any, bool, *apiError) {

@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
+)
+
+// Annotations on the Kubernetes Events written for session events. `kubectl claude logs` sorts by
+// the sequence to rebuild the conversation in order.
+const (
+	AnnotationEventID       = "claude.anthropic.com/event-id"
+	AnnotationEventType     = "claude.anthropic.com/event-type"
+	AnnotationEventSequence = "claude.anthropic.com/sequence"
+	// sessionEventComponent is the reporting component of session events.
+	sessionEventComponent = "managed-agents-operator"
+)
+
+// eventTarget is the Session an Event is about.
+type eventTarget struct {
+	Name, Namespace string
+	UID             types.UID
+}
+
+// EventWriter writes one Kubernetes Event per notable session event. Unlike client-go's recorder it
+// never aggregates or drops (a 500-event turn keeps 500 Events), and the Event's name is derived
+// from the session event's id, so writing the same event again (after a restart or a reconnect)
+// is a no-op instead of a duplicate.
+type EventWriter struct {
+	Client client.Client
+}
+
+// eventName is unique per Session and session event.
+func eventName(target eventTarget, eventID string, seq int64) string {
+	key := eventID
+	if key == "" {
+		key = "seq-" + strconv.FormatInt(seq, 10)
+	}
+	sum := sha256.Sum256([]byte(string(target.UID) + "/" + key))
+	name := target.Name
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return name + "." + hex.EncodeToString(sum[:8])
+}
+
+// Write creates the Event for one session event; an existing one is left alone.
+func (w *EventWriter) Write(ctx context.Context, target eventTarget, seq int64, ev *sessionevents.Event, sum sessionevents.Summary) error {
+	when := ev.Time()
+	if when.IsZero() {
+		when = time.Now()
+	}
+	eventType := corev1.EventTypeNormal
+	if sum.Warning {
+		eventType = corev1.EventTypeWarning
+	}
+	obj := &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: target.Namespace,
+			Name:      eventName(target, ev.ID, seq),
+			Annotations: map[string]string{
+				AnnotationEventID:       ev.ID,
+				AnnotationEventType:     ev.Type,
+				AnnotationEventSequence: strconv.FormatInt(seq, 10),
+			},
+		},
+		InvolvedObject: corev1.ObjectReference{
+			APIVersion: v1alpha1.GroupVersion.String(), Kind: "Session",
+			Namespace: target.Namespace, Name: target.Name, UID: target.UID,
+		},
+		Reason:              sum.Reason,
+		Message:             sum.Message,
+		Type:                eventType,
+		Source:              corev1.EventSource{Component: sessionEventComponent},
+		FirstTimestamp:      metav1.NewTime(when),
+		LastTimestamp:       metav1.NewTime(when),
+		EventTime:           metav1.NewMicroTime(when),
+		Count:               1,
+		Action:              ev.Type,
+		ReportingController: "claude.anthropic.com/session-controller",
+		ReportingInstance:   sessionEventComponent,
+	}
+	err := w.Client.Create(ctx, obj)
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,151 @@
+package controller
+
+import (
+	"context"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+)
+
+// interact sends, exactly once each, what the spec asks for: an interrupt, answers to pending tool
+// calls, and the next follow-up message once the agent's turn has ended.
+func (r *SessionReconciler) interact(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
+	if snap.State.Status == "terminated" {
+		return nil
+	}
+	reconcileMessagesSent(sess, snap)
+	if err := r.sendInterrupt(ctx, sess, api); err != nil {
+		return r.sendFailed(sess, err)
+	}
+	if err := r.sendAnswers(ctx, sess, api, stream, snap); err != nil {
+		return r.sendFailed(sess, err)
+	}
+	if err := r.sendNextMessage(ctx, sess, api, stream, snap); err != nil {
+		return r.sendFailed(sess, err)
+	}
+	return nil
+}
+
+// promptCount is how many user messages the create request carried.
+func promptCount(sess *v1alpha1.Session) int {
+	if sess.Spec.Prompt != "" {
+		return 1
+	}
+	return 0
+}
+
+// reconcileMessagesSent trusts the remote history over status: if the history holds more user
+// messages than status counts, a send landed but its status write was lost (a crash), so it must not
+// be sent again.
+func reconcileMessagesSent(sess *v1alpha1.Session, snap *snapshot) {
+	inHistory := snap.State.UserMessages - promptCount(sess)
+	sent := max(int(sess.Status.MessagesSent), snap.SentMessages, inHistory)
+	sess.Status.MessagesSent = int32(min(sent, len(sess.Spec.Messages)))
+}
+
+// messageInFlight reports whether a message this operator sent is not in the history yet.
+func messageInFlight(sess *v1alpha1.Session, snap *snapshot) bool {
+	return snap.State.UserMessages < promptCount(sess)+int(sess.Status.MessagesSent)
+}
+
+func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
+	next := int(sess.Status.MessagesSent)
+	if next >= len(sess.Spec.Messages) || messageInFlight(sess, snap) || !readyForMessage(sess, snap) {
+		return nil
+	}
+	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.MessageEvent(sess.Spec.Messages[next])); err != nil {
+		return err
+	}
+	sess.Status.MessagesSent = int32(next + 1)
+	stream.noteSent(next + 1)
+	logf.FromContext(ctx).Info("Sent follow-up message", "sessionID", sess.Status.ID, "index", next)
+	return nil
+}
+
+// readyForMessage reports whether the agent's turn is over and a follow-up may start the next one.
+func readyForMessage(sess *v1alpha1.Session, snap *snapshot) bool {
+	st := &snap.State
+	if st.Status == "" {
+		return st.UserMessages == 0 && promptCount(sess) == 0 // a session launched without a prompt
+	}
+	if !st.TurnEnded() {
+		return false
+	}
+	return st.StopReason != "requires_action" && st.StopReason != "budget_reached"
+}
+
+// sendAnswers answers pending tool calls for which the spec holds an answer.
+func (r *SessionReconciler) sendAnswers(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
+	var events []anthropic.BetaManagedAgentsEventParamsUnion
+	var ids []string
+	for _, call := range snap.State.Pending {
+		if snap.State.Answered[call.EventID] || snap.SentAnswers[call.EventID] {
+			continue
+		}
+		if ev, ok := answerFor(&sess.Spec, call.EventID, call.Custom); ok {
+			events = append(events, ev)
+			ids = append(ids, call.EventID)
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	if err := api.SendEvents(ctx, sess.Status.ID, events...); err != nil {
+		return err
+	}
+	stream.noteSent(0, ids...)
+	st := &sess.Status
+	st.RespondedActions = append(st.RespondedActions, ids...)
+	if over := len(st.RespondedActions) - v1alpha1.MaxRespondedActions; over > 0 {
+		st.RespondedActions = st.RespondedActions[over:]
+	}
+	logf.FromContext(ctx).Info("Answered pending tool calls", "sessionID", st.ID, "toolUseIDs", ids)
+	return nil
+}
+
+// answerFor finds the spec's answer to a tool call.
+func answerFor(spec *v1alpha1.SessionSpec, id string, custom bool) (anthropic.BetaManagedAgentsEventParamsUnion, bool) {
+	if custom {
+		for _, res := range spec.CustomToolResults {
+			if res.ToolUseID == id {
+				return managedagents.CustomToolResultEvent(res), true
+			}
+		}
+		return anthropic.BetaManagedAgentsEventParamsUnion{}, false
+	}
+	for _, c := range spec.ToolConfirmations {
+		if c.ToolUseID == id {
+			return managedagents.ToolConfirmationEvent(c), true
+		}
+	}
+	return anthropic.BetaManagedAgentsEventParamsUnion{}, false
+}
+
+// sendInterrupt sends user.interrupt when spec.interruptRequest changed.
+func (r *SessionReconciler) sendInterrupt(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) error {
+	req := sess.Spec.InterruptRequest
+	if req == "" || req == sess.Status.InterruptRequest {
+		return nil
+	}
+	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.InterruptEvent()); err != nil {
+		return err
+	}
+	sess.Status.InterruptRequest = req
+	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, "InterruptSent", "Interrupt", "Sent an interrupt (request %q)", req)
+	return nil
+}
+
+// sendFailed handles a failed send. When the outcome is unknown (a 5xx or a lost response) the send
+// may have landed, so the stream is restarted: its fresh history listing decides, before any retry,
+// whether the event exists.
+func (r *SessionReconciler) sendFailed(sess *v1alpha1.Session, err error) error {
+	if kind := managedagents.KindOf(err); kind == managedagents.KindTransient || kind == "" {
+		r.Pump.Stop(client.ObjectKeyFromObject(sess))
+	}
+	return err
+}

@@ -1,0 +1,146 @@
+package controller
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+)
+
+// Pump holds one event stream per active session, outside Reconcile. For each session it connects
+// the stream first, then folds the full history and the live stream (deduplicated by event id) into
+// a sessionevents.State, writes a Kubernetes Event per notable event, and wakes the Session
+// reconciler, which turns the state into status. It runs only on the leader.
+type Pump struct {
+	events *EventWriter
+	notify chan event.GenericEvent
+
+	mu      sync.Mutex
+	ctx     context.Context
+	streams map[types.NamespacedName]*sessionStream
+}
+
+// NewPump returns a Pump that writes Kubernetes Events with kube.
+func NewPump(kube client.Client) *Pump {
+	return &Pump{
+		events:  &EventWriter{Client: kube},
+		notify:  make(chan event.GenericEvent, 1024),
+		streams: map[types.NamespacedName]*sessionStream{},
+	}
+}
+
+// Notifications is the channel the Session controller watches.
+func (p *Pump) Notifications() <-chan event.GenericEvent { return p.notify }
+
+// NeedLeaderElection makes the pump run only on the leader, like the controllers.
+func (p *Pump) NeedLeaderElection() bool { return true }
+
+// Start runs until ctx ends, then stops every stream. Status is not lost: it is rebuilt from the
+// remote history by whichever replica leads next.
+func (p *Pump) Start(ctx context.Context) error {
+	p.mu.Lock()
+	p.ctx = ctx
+	p.mu.Unlock()
+	<-ctx.Done()
+	p.mu.Lock()
+	streams := p.streams
+	p.streams = map[types.NamespacedName]*sessionStream{}
+	p.mu.Unlock()
+	for _, s := range streams {
+		s.stop()
+	}
+	return nil
+}
+
+// Ensure starts the stream of a launched session unless it runs already, and returns it. It
+// returns nil until the pump has started.
+func (p *Pump) Ensure(sess *v1alpha1.Session, api managedagents.Client) *sessionStream {
+	key := client.ObjectKeyFromObject(sess)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ctx == nil || p.ctx.Err() != nil {
+		return nil
+	}
+	if s, ok := p.streams[key]; ok && s.sessionID == sess.Status.ID && s.uid == sess.UID && !s.isDone() {
+		return s
+	} else if ok {
+		s.stop()
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	s := &sessionStream{
+		key: key, uid: sess.UID, sessionID: sess.Status.ID, api: api, pump: p, cancel: cancel,
+		done: make(chan struct{}), emitted: sess.Status.EventCount,
+		target: eventTarget{Name: sess.Name, Namespace: sess.Namespace, UID: sess.UID},
+	}
+	p.streams[key] = s
+	go s.run(ctx)
+	return s
+}
+
+// Get returns the stream of a session, if one is held.
+func (p *Pump) Get(key types.NamespacedName) *sessionStream {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.streams[key]
+}
+
+// Stop ends a session's stream; finished and deleted sessions hold none.
+func (p *Pump) Stop(key types.NamespacedName) {
+	p.mu.Lock()
+	s := p.streams[key]
+	delete(p.streams, key)
+	p.mu.Unlock()
+	if s != nil {
+		s.stop()
+	}
+}
+
+// Active is the number of streams held.
+func (p *Pump) Active() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.streams)
+}
+
+func (p *Pump) wake(key types.NamespacedName) {
+	obj := &v1alpha1.Session{}
+	obj.Name, obj.Namespace = key.Name, key.Namespace
+	select {
+	case p.notify <- event.GenericEvent{Object: obj}:
+	case <-time.After(5 * time.Second):
+		// The reconciler is far behind; its own requeues will pick the state up.
+	}
+}
+
+// Reconnect backoff: jittered, doubling from 500ms to 10s, reset after 5s of healthy streaming.
+const (
+	minBackoff     = 500 * time.Millisecond
+	maxBackoff     = 10 * time.Second
+	healthyStreak  = 5 * time.Second
+)
+
+func jittered(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// sleepCtx waits d or until ctx ends; it reports whether ctx is still alive.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+var _ = logf.FromContext

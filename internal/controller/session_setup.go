@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+)
+
+// SessionOptions configure the Session controller.
+type SessionOptions struct {
+	Concurrency int
+	// StatusInterval coalesces stream-driven status writes (default 1s).
+	StatusInterval time.Duration
+	// DeleteTimeout bounds the wait for an interrupted session to go idle on deletion (default 60s).
+	DeleteTimeout time.Duration
+}
+
+// SetupSessions registers the Session controller and its event Pump with the manager.
+func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts SessionOptions) (*Pump, error) {
+	if sopts.StatusInterval <= 0 {
+		sopts.StatusInterval = time.Second
+	}
+	if sopts.DeleteTimeout <= 0 {
+		sopts.DeleteTimeout = time.Minute
+	}
+	if err := indexSessions(ctx, mgr); err != nil {
+		return nil, err
+	}
+	pump := NewPump(mgr.GetClient())
+	if err := mgr.Add(pump); err != nil {
+		return nil, err
+	}
+	r := &SessionReconciler{
+		Client: mgr.GetClient(), Factory: opts.Factory,
+		Credentials: &Credentials{Reader: mgr.GetAPIReader(), Default: opts.DefaultAPIKeySecret},
+		Recorder:    mgr.GetEventRecorder("session-controller"), Pump: pump,
+		StatusInterval: sopts.StatusInterval, DeleteTimeout: sopts.DeleteTimeout,
+	}
+	list := func() client.ObjectList { return &v1alpha1.SessionList{} }
+	unlaunched := func(o client.Object) bool { return o.(*v1alpha1.Session).Status.ID == "" }
+	c := mgr.GetClient()
+	err := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Session{}, builder.WithPredicates(specChanged())).
+		Watches(&v1alpha1.Agent{}, refMapper{client: c, newList: list, index: indexAgentRef, keep: unlaunched}.handler()).
+		Watches(&v1alpha1.Environment{}, refMapper{client: c, newList: list, index: indexEnvironmentRef, keep: unlaunched}.handler()).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
+			keys := refMapper{client: c, newList: list, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.requests(ctx, o)
+			return append(keys, refMapper{client: c, newList: list, index: indexSecretRefs, keep: unlaunched}.requests(ctx, o)...)
+		})).
+		WatchesRawSource(source.Channel(pump.notify, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(sopts.Concurrency, 1)}).
+		Named("session").
+		Complete(r)
+	return pump, err
+}
+
+func indexSessions(ctx context.Context, mgr ctrl.Manager) error {
+	indexes := map[string]func(*v1alpha1.Session) []string{
+		indexAPIKeySecret: func(s *v1alpha1.Session) []string { return apiKeySecretIndex(s.Spec.APIKeySecretRef) },
+		indexAgentRef: func(s *v1alpha1.Session) []string {
+			if s.Spec.AgentRef == nil {
+				return nil
+			}
+			return []string{s.Spec.AgentRef.Name}
+		},
+		indexEnvironmentRef: func(s *v1alpha1.Session) []string {
+			if s.Spec.EnvironmentRef == nil {
+				return nil
+			}
+			return []string{s.Spec.EnvironmentRef.Name}
+		},
+		indexSecretRefs: func(s *v1alpha1.Session) []string {
+			var names []string
+			for _, res := range s.Spec.Resources {
+				if gh := res.GitHubRepository; gh != nil && gh.TokenSecretRef != nil {
+					names = append(names, gh.TokenSecretRef.Name)
+				}
+			}
+			return names
+		},
+	}
+	for name, fn := range indexes {
+		if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Session{}, name, func(o client.Object) []string {
+			return fn(o.(*v1alpha1.Session))
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,265 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
+)
+
+// sessionStream follows one remote session.
+type sessionStream struct {
+	key       types.NamespacedName
+	uid       types.UID
+	sessionID string
+	api       managedagents.Client
+	pump      *Pump
+	target    eventTarget
+	cancel    context.CancelFunc
+	done      chan struct{}
+	stopOnce  sync.Once
+
+	mu    sync.Mutex
+	state sessionevents.State
+	// synced is true once the current connection has folded the whole history.
+	synced bool
+	// listings counts completed history listings; a send whose outcome is unknown waits for the
+	// next one, which shows whether the send landed.
+	listings int64
+	// emitted is the highest event sequence that already has its Kubernetes Event.
+	emitted int64
+	// sentMessages and sentAnswers remember sends of this process that the history may not show yet.
+	sentMessages int
+	sentAnswers  map[string]bool
+	finished     bool
+}
+
+// snapshot is a consistent copy of a stream's state for the reconciler.
+type snapshot struct {
+	State        sessionevents.State
+	Synced       bool
+	Listings     int64
+	SentMessages int
+	SentAnswers  map[string]bool
+	Finished     bool
+}
+
+func (s *sessionStream) snapshot() snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state
+	st.Pending = append([]sessionevents.ToolCall(nil), s.state.Pending...)
+	st.Recent = append([]sessionevents.Recent(nil), s.state.Recent...)
+	answered := make(map[string]bool, len(s.state.Answered))
+	for k := range s.state.Answered {
+		answered[k] = true
+	}
+	st.Answered = answered
+	sent := make(map[string]bool, len(s.sentAnswers))
+	for k := range s.sentAnswers {
+		sent[k] = true
+	}
+	return snapshot{State: st, Synced: s.synced, Listings: s.listings, SentMessages: s.sentMessages, SentAnswers: sent, Finished: s.finished}
+}
+
+// noteSent records a send made by this process, before the stream echoes it.
+func (s *sessionStream) noteSent(messages int, answers ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sentMessages = max(s.sentMessages, messages)
+	if s.sentAnswers == nil {
+		s.sentAnswers = map[string]bool{}
+	}
+	for _, a := range answers {
+		s.sentAnswers[a] = true
+	}
+}
+
+func (s *sessionStream) stop() {
+	s.stopOnce.Do(s.cancel)
+	<-s.done
+}
+
+func (s *sessionStream) isDone() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// run connects, folds and reconnects until the session ends or the stream is stopped.
+func (s *sessionStream) run(ctx context.Context) {
+	defer close(s.done)
+	log := logf.FromContext(ctx).WithValues("session", s.key, "sessionID", s.sessionID)
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		start := time.Now()
+		ended, err := s.follow(ctx)
+		if ended {
+			s.mu.Lock()
+			s.finished = true
+			s.mu.Unlock()
+			s.pump.wake(s.key)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > healthyStreak {
+			backoff = minBackoff
+		}
+		log.V(1).Info("Event stream ended; reconnecting", "error", err, "backoff", backoff)
+		if !sleepCtx(ctx, jittered(backoff)) {
+			return
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// follow runs one connection: stream first, then history, then live events. It reports whether
+// the session ended (terminated or deleted), after which no stream is needed.
+func (s *sessionStream) follow(ctx context.Context) (bool, error) {
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream := s.api.StreamEvents(connCtx, s.sessionID)
+	defer func() { _ = stream.Close() }()
+	if err := stream.Err(); err != nil {
+		return managedagents.IsNotFound(managedagents.Classify(err)), err
+	}
+	live := make(chan sessionevents.Event, 256)
+	go readStream(stream, live)
+
+	seen, err := s.foldHistory(ctx)
+	if err != nil {
+		return managedagents.IsNotFound(err), err
+	}
+	if s.ended() {
+		return true, nil
+	}
+	for ev := range live {
+		if seen != nil {
+			if ev.ID != "" && seen[ev.ID] {
+				continue
+			}
+			seen = nil // past the overlap with the history: every later event is new
+		}
+		s.apply(ctx, &ev)
+		if s.ended() {
+			return true, nil
+		}
+	}
+	return false, stream.Err()
+}
+
+// readStream decodes live events into ch and closes it when the stream ends.
+func readStream(stream *managedagents.EventStream, ch chan<- sessionevents.Event) {
+	defer close(ch)
+	for stream.Next() {
+		cur := stream.Current()
+		if cur.Type == "event_start" || cur.Type == "event_delta" || cur.Type == "" {
+			continue
+		}
+		ev, err := sessionevents.Decode([]byte(cur.RawJSON()))
+		if err != nil {
+			continue
+		}
+		ch <- ev
+	}
+}
+
+// foldHistory rebuilds the state from the full history, so that every reconnect and every restart
+// starts from the API's truth: no gap and no double count. It returns the ids it saw.
+func (s *sessionStream) foldHistory(ctx context.Context) (map[string]bool, error) {
+	var fresh sessionevents.State
+	seen := map[string]bool{}
+	var pending []pendingEvent
+	err := s.api.ListEvents(ctx, s.sessionID, func(raw managedagents.Event) bool {
+		ev, err := sessionevents.Decode([]byte(raw.RawJSON()))
+		if err != nil {
+			return true
+		}
+		if ev.ID != "" {
+			seen[ev.ID] = true
+		}
+		sum := fresh.Apply(&ev)
+		pending = append(pending, pendingEvent{seq: fresh.Count, ev: ev, sum: sum})
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.emit(ctx, pending)
+	s.mu.Lock()
+	s.state, s.synced = fresh, true
+	s.listings++
+	s.mu.Unlock()
+	s.refreshUsage(ctx)
+	s.pump.wake(s.key)
+	return seen, nil
+}
+
+// apply folds one live event, writes its Kubernetes Event and wakes the reconciler.
+func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) {
+	s.mu.Lock()
+	sum := s.state.Apply(ev)
+	seq := s.state.Count
+	s.mu.Unlock()
+	s.emit(ctx, []pendingEvent{{seq: seq, ev: *ev, sum: sum}})
+	if ev.Type == "session.status_idle" || ev.Type == "session.status_terminated" {
+		s.refreshUsage(ctx)
+	}
+	s.pump.wake(s.key)
+}
+
+type pendingEvent struct {
+	seq int64
+	ev  sessionevents.Event
+	sum sessionevents.Summary
+}
+
+// emit writes Kubernetes Events for events not yet written by this or an earlier process.
+func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) {
+	for _, p := range events {
+		s.mu.Lock()
+		already := p.seq <= s.emitted
+		s.mu.Unlock()
+		if already || p.sum.Reason == "" {
+			continue
+		}
+		if err := s.pump.events.Write(ctx, s.target, p.seq, &p.ev, p.sum); err != nil {
+			logf.FromContext(ctx).Error(err, "Writing session event", "session", s.key, "eventID", p.ev.ID)
+			continue
+		}
+		s.mu.Lock()
+		s.emitted = max(s.emitted, p.seq)
+		s.mu.Unlock()
+	}
+}
+
+// refreshUsage reads the session's cumulative usage once a turn ends.
+func (s *sessionStream) refreshUsage(ctx context.Context) {
+	remote, err := s.api.GetSession(ctx, s.sessionID)
+	if err != nil {
+		return
+	}
+	usage, err := sessionevents.Decode([]byte(`{"usage":` + remote.Usage.RawJSON() + `}`))
+	if err != nil || usage.Usage == nil {
+		return
+	}
+	s.mu.Lock()
+	s.state.Usage = usage.Usage
+	s.mu.Unlock()
+}
+
+func (s *sessionStream) ended() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Status == sessionevents.StatusTerminated
+}

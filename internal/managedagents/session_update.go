@@ -1,0 +1,31 @@
+package managedagents
+
+import (
+	"maps"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+)
+
+// UpdateSessionParams is the update for the fields of a launched session that may change: title,
+// metadata (merged with the operator's keys) and budget (a raise resumes a budget-paused session).
+func UpdateSessionParams(spec *v1alpha1.SessionSpec, defaultTitle string, owner map[string]string) (anthropic.BetaSessionUpdateParams, error) {
+	title := spec.Title
+	if title == "" {
+		title = defaultTitle
+	}
+	metadata := maps.Clone(owner)
+	maps.Copy(metadata, spec.Metadata)
+	p := anthropic.BetaSessionUpdateParams{Title: anthropic.String(title), Metadata: metadata}
+	if spec.Budget != nil {
+		amount, err := USDToMinorUnits(spec.Budget.MaxListCostUSD)
+		if err != nil {
+			return p, err
+		}
+		p.Budget = anthropic.BetaManagedAgentsBudgetLimitParam{
+			MaxListCost: anthropic.BetaMonetaryAmountParam{Amount: amount, Currency: anthropic.BetaCurrencyUSD},
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,229 @@
+package sessionevents
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Bounds that keep the folded state, and the status built from it, small whatever the session does.
+const (
+	MaxRecent         = 20
+	MaxPending        = 20
+	MaxLastMessage    = 4096
+	MaxPendingInput   = 1024
+	MaxErrorMessage   = 1024
+	MaxTrackedToolUse = 256
+)
+
+// Remote session statuses, as the API names them.
+const (
+	StatusIdle         = "idle"
+	StatusRunning      = "running"
+	StatusRescheduling = "rescheduling"
+	StatusTerminated   = "terminated"
+)
+
+// Recent is a summarized event for status.recentEvents.
+type Recent struct {
+	ID      string
+	Type    string
+	Time    time.Time
+	Summary string
+}
+
+// ToolCall is a tool use that may need an answer.
+type ToolCall struct {
+	EventID string
+	Name    string
+	Input   string
+	// Custom is true for agent.custom_tool_use (answered with a result), false for tool uses that
+	// need a confirmation.
+	Custom bool
+}
+
+// ErrorInfo is the newest session.error.
+type ErrorInfo struct {
+	EventID     string
+	Type        string
+	Message     string
+	RetryStatus string
+	Time        time.Time
+}
+
+// State is a session's event history folded into what its status shows. Apply events in history
+// order; applying the same history always gives the same State.
+type State struct {
+	// Count is the number of events applied; LastEventID the newest one's id.
+	Count       int64
+	LastEventID string
+
+	// Status is the remote status implied by the newest status event; empty before the first.
+	Status      string
+	StopReason  string
+	StopDetails *StopDetails
+
+	// LastInputSeq is the sequence of the newest user message, confirmation or tool result, and
+	// LastIdleSeq of the newest idle: the agent's turn is over only when the idle came after the input.
+	LastInputSeq int64
+	LastIdleSeq  int64
+
+	// UserMessages counts user.message events, so a follow-up message is sent exactly once even when
+	// the operator crashed between the send and the status write.
+	UserMessages int
+	// Answered holds the tool use ids that a confirmation or result already answered.
+	Answered map[string]bool
+	// Pending lists the tool calls the session waits for, in the order the API asked.
+	Pending []ToolCall
+
+	Recent           []Recent
+	LastAgentMessage string
+	LastError        *ErrorInfo
+	Usage            *Usage
+
+	// calls remembers recent tool uses that may become pending, by id.
+	calls     map[string]ToolCall
+	callOrder []string
+}
+
+// Apply folds one event into the state and returns its summary.
+func (s *State) Apply(e *Event) Summary {
+	s.Count++
+	if e.ID != "" {
+		s.LastEventID = e.ID
+	}
+	sum := Summarize(e)
+	s.track(e)
+	if sum.Reason != "" {
+		s.Recent = append(s.Recent, Recent{ID: e.ID, Type: e.Type, Time: e.Time(), Summary: Truncate(sum.Message, 256)})
+		if len(s.Recent) > MaxRecent {
+			s.Recent = s.Recent[len(s.Recent)-MaxRecent:]
+		}
+	}
+	return sum
+}
+
+// track updates the fields that depend on the event's type.
+func (s *State) track(e *Event) {
+	switch e.Type {
+	case "user.message":
+		s.UserMessages++
+		s.LastInputSeq = s.Count
+	case "agent.message":
+		s.LastAgentMessage = Truncate(e.Text(), MaxLastMessage)
+	case "agent.tool_use", "agent.mcp_tool_use", "agent.custom_tool_use":
+		s.rememberCall(e)
+	case "user.tool_confirmation":
+		s.answer(e.ToolUseID)
+		s.LastInputSeq = s.Count
+	case "user.custom_tool_result":
+		s.answer(e.CustomToolUseID)
+		s.LastInputSeq = s.Count
+	case "session.status_running":
+		s.setStatus(StatusRunning, "", nil)
+		s.Pending = nil
+	case "session.status_rescheduled":
+		s.setStatus(StatusRescheduling, "", nil)
+	case "session.status_idle":
+		s.idle(e)
+	case "session.status_terminated", "session.deleted":
+		s.setStatus(StatusTerminated, s.StopReason, s.StopDetails)
+		s.Pending = nil
+	case "session.error":
+		s.recordError(e)
+	case "session.usage":
+		if e.Usage != nil {
+			u := *e.Usage
+			s.Usage = &u
+		}
+	}
+}
+
+func (s *State) setStatus(status, stopReason string, details *StopDetails) {
+	s.Status, s.StopReason, s.StopDetails = status, stopReason, details
+}
+
+func (s *State) idle(e *Event) {
+	reason := ""
+	var ids []string
+	if e.StopReason != nil {
+		reason, ids = e.StopReason.Type, e.StopReason.EventIDs
+	}
+	s.setStatus(StatusIdle, reason, e.StopDetails)
+	s.LastIdleSeq = s.Count
+	s.Pending = nil
+	if reason != "requires_action" {
+		return
+	}
+	for _, id := range ids {
+		if s.Answered[id] || len(s.Pending) >= MaxPending {
+			continue
+		}
+		call, ok := s.calls[id]
+		if !ok {
+			call = ToolCall{EventID: id, Name: "unknown"}
+		}
+		s.Pending = append(s.Pending, call)
+	}
+}
+
+func (s *State) rememberCall(e *Event) {
+	if e.ID == "" {
+		return
+	}
+	if s.calls == nil {
+		s.calls = map[string]ToolCall{}
+	}
+	name := e.Name
+	if e.MCPServerName != "" {
+		name = e.MCPServerName + "/" + e.Name
+	}
+	s.calls[e.ID] = ToolCall{EventID: e.ID, Name: name, Input: Truncate(compactJSON(e.Input), MaxPendingInput), Custom: e.Type == "agent.custom_tool_use"}
+	s.callOrder = append(s.callOrder, e.ID)
+	if len(s.callOrder) > MaxTrackedToolUse {
+		delete(s.calls, s.callOrder[0])
+		s.callOrder = s.callOrder[1:]
+	}
+}
+
+func (s *State) answer(id string) {
+	if id == "" {
+		return
+	}
+	if s.Answered == nil {
+		s.Answered = map[string]bool{}
+	}
+	s.Answered[id] = true
+	for i, p := range s.Pending {
+		if p.EventID == id {
+			s.Pending = append(s.Pending[:i:i], s.Pending[i+1:]...)
+			break
+		}
+	}
+}
+
+func (s *State) recordError(e *Event) {
+	info := &ErrorInfo{EventID: e.ID, Type: "unknown_error", Time: e.Time()}
+	if e.Error != nil {
+		info.Type, info.RetryStatus = e.Error.Type, e.Error.RetryStatus.Type
+		info.Message = Truncate(e.Error.Message, MaxErrorMessage)
+	}
+	s.LastError = info
+}
+
+// TurnEnded reports whether the session is idle after its newest input: nothing is in progress.
+func (s *State) TurnEnded() bool {
+	return s.Status == StatusIdle && s.LastIdleSeq > s.LastInputSeq
+}
+
+// compactJSON renders a tool input on one line; invalid JSON is shown as it came.
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
