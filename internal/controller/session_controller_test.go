@@ -1,6 +1,8 @@
 package controller_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,4 +50,128 @@ func TestSessionFullTurn(t *testing.T) {
 		}
 	}
 	time.Sleep(100 * time.Millisecond)
+}
+
+// TestSessionFollowUpMessages proves appended messages are each sent once, in order, one per turn.
+func TestSessionFollowUpMessages(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	f := newSessionFixture(t)
+	sess := f.newSession("chat", "first")
+	sess.Spec.Messages = []string{"second"}
+	create(t, sess)
+	key := client.ObjectKeyFromObject(sess)
+	sess = waitSession(t, key, "two turns", func(s *v1alpha1.Session) bool { return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 1 })
+	sess.Spec.Messages = append(sess.Spec.Messages, "third")
+	if err := k8s.Update(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	sess = waitSession(t, key, "the third turn", func(s *v1alpha1.Session) bool {
+		return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 2
+	})
+	history := remoteHistory(t, sess.Status.ID)
+	if n := countType(history, "user.message"); n != 3 {
+		t.Errorf("%d user messages in the remote history, want 3 (prompt + 2 follow-ups)", n)
+	}
+	if !strings.Contains(sess.Status.LastAgentMessage, "third") {
+		t.Errorf("last agent message %q does not answer the third message", sess.Status.LastAgentMessage)
+	}
+}
+
+// TestSessionToolConfirmation proves an always_ask tool call shows up as a pending action, and that
+// an allow and a deny in the spec are each sent once and resume the turn.
+func TestSessionToolConfirmation(t *testing.T) {
+	for _, decision := range []v1alpha1.ConfirmationDecision{v1alpha1.ConfirmationAllow, v1alpha1.ConfirmationDeny} {
+		t.Run(string(decision), func(t *testing.T) {
+			ctx := testContext(t, time.Minute)
+			f := newSessionFixture(t)
+			sess := f.newSession("ask", "run it [[ask:bash:ls]]")
+			create(t, sess)
+			key := client.ObjectKeyFromObject(sess)
+			sess = waitSession(t, key, "RequiresAction", phaseIs(v1alpha1.SessionRequiresAction))
+			pending := sess.Status.PendingActions
+			if len(pending) != 1 || pending[0].Kind != v1alpha1.PendingToolConfirmation || pending[0].ToolName != "bash" {
+				t.Fatalf("pending actions = %+v, want one bash confirmation", pending)
+			}
+			if readyConditionOf(sess, v1alpha1.ConditionTurnComplete) != "True/"+controller.TurnActionRequired {
+				t.Errorf("TurnComplete = %s, want True/ActionRequired", readyConditionOf(sess, v1alpha1.ConditionTurnComplete))
+			}
+			answer := v1alpha1.ToolConfirmation{ToolUseID: pending[0].EventID, Decision: decision}
+			if decision == v1alpha1.ConfirmationDeny {
+				answer.Message = "not on my watch"
+			}
+			sess.Spec.ToolConfirmations = []v1alpha1.ToolConfirmation{answer}
+			if err := k8s.Update(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+			sess = waitSession(t, key, "Succeeded", phaseIs(v1alpha1.SessionSucceeded))
+			history := remoteHistory(t, sess.Status.ID)
+			if n := countType(history, "user.tool_confirmation"); n != 1 {
+				t.Errorf("%d confirmations sent, want 1", n)
+			}
+			wantResult := countType(history, "agent.tool_result") == 1
+			if wantResult != (decision == v1alpha1.ConfirmationAllow) {
+				t.Errorf("tool result present = %v after %s", wantResult, decision)
+			}
+		})
+	}
+}
+
+// TestSessionCustomToolResult proves a custom tool call is answered once from the spec, and the
+// agent sees the result.
+func TestSessionCustomToolResult(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	f := newSessionFixture(t)
+	sess := f.newSession("custom", `file it [[custom:open_ticket:{"title":"CI red"}]]`)
+	create(t, sess)
+	key := client.ObjectKeyFromObject(sess)
+	sess = waitSession(t, key, "RequiresAction", phaseIs(v1alpha1.SessionRequiresAction))
+	pending := sess.Status.PendingActions
+	if len(pending) != 1 || pending[0].Kind != v1alpha1.PendingCustomToolResult || !strings.Contains(pending[0].Input, "CI red") {
+		t.Fatalf("pending actions = %+v, want the custom call with its input", pending)
+	}
+	sess.Spec.CustomToolResults = []v1alpha1.CustomToolResult{{ToolUseID: pending[0].EventID, Text: "TICKET-42"}}
+	if err := k8s.Update(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	sess = waitSession(t, key, "Succeeded", phaseIs(v1alpha1.SessionSucceeded))
+	sawResult := false
+	for _, e := range sess.Status.RecentEvents {
+		sawResult = sawResult || (e.Type == "agent.message" && strings.Contains(e.Summary, "TICKET-42"))
+	}
+	if !sawResult {
+		t.Errorf("the agent did not see the result: %+v", sess.Status.RecentEvents)
+	}
+	if n := countType(remoteHistory(t, sess.Status.ID), "user.custom_tool_result"); n != 1 {
+		t.Errorf("%d results sent, want 1", n)
+	}
+}
+
+// TestSessionEndings proves each way a turn can end maps to the right phase and TurnComplete reason.
+func TestSessionEndings(t *testing.T) {
+	cases := []struct {
+		name, prompt string
+		phase        v1alpha1.SessionPhase
+		turnReason   string
+		lastError    string
+	}{
+		{"refusal fails the session", "[[refuse:cyber]]", v1alpha1.SessionFailed, controller.TurnRefusal, ""},
+		{"a retrying error recovers", "[[error:retrying]]", v1alpha1.SessionSucceeded, controller.TurnEndTurn, "retrying"},
+		{"exhausted retries fail the turn", "[[error:exhausted]]", v1alpha1.SessionFailed, controller.TurnRetriesExhausted, "exhausted"},
+		{"a terminal error fails the session", "[[error:terminal]]", v1alpha1.SessionFailed, string(v1alpha1.SessionFailed), "terminal"},
+		{"budget reached", "[[budget]]", v1alpha1.SessionFailed, controller.TurnBudgetReached, ""},
+	}
+	f := newSessionFixture(t)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sess := f.newSession(fmt.Sprintf("ending-%d", i), tc.prompt)
+			create(t, sess)
+			sess = waitSession(t, client.ObjectKeyFromObject(sess), string(tc.phase), phaseIs(tc.phase))
+			if got := readyConditionOf(sess, v1alpha1.ConditionTurnComplete); got != "True/"+tc.turnReason {
+				t.Errorf("TurnComplete = %s, want True/%s", got, tc.turnReason)
+			}
+			if tc.lastError != "" && (sess.Status.LastError == nil || sess.Status.LastError.RetryStatus != tc.lastError) {
+				t.Errorf("lastError = %+v, want retry status %s", sess.Status.LastError, tc.lastError)
+			}
+		})
+	}
 }

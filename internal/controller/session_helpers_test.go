@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,11 +21,15 @@ type sessionFixture struct {
 	agent *v1alpha1.Agent
 }
 
-func newSessionFixture(t *testing.T, tools ...v1alpha1.Tool) *sessionFixture {
+func newSessionFixture(t *testing.T) *sessionFixture {
 	t.Helper()
 	ns := newNamespace(t)
 	agent := newAgent(ns, "coder")
-	agent.Spec.Tools = tools
+	agent.Spec.Tools = []v1alpha1.Tool{
+		{AgentToolset: &v1alpha1.AgentToolset{}},
+		{Custom: &v1alpha1.CustomTool{Name: "open_ticket", Description: "Open a ticket",
+			InputSchema: apiextensionsv1.JSON{Raw: []byte(`{"type":"object","properties":{"title":{"type":"string"}}}`)}}},
+	}
 	create(t, agent)
 	env := &v1alpha1.Environment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "env"}}
 	create(t, env)

@@ -12,7 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -58,21 +60,42 @@ func runSuite(m *testing.M) int {
 	defer sim.Close()
 	simURL = srv.URL
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := createDefaultKey(ctx); err != nil {
+	if err := createDefaultKey(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	done, err := startManager(ctx, env)
-	if err != nil {
+	testEnv = env
+	if err := startManager(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	code := m.Run()
-	cancel()
-	<-done
+	stopManager()
 	return code
+}
+
+// The running manager; tests that prove restart safety stop and start it.
+var (
+	testEnv     *testenv.Env
+	stopCurrent func()
+)
+
+// stopManager stops the manager and waits until its controllers and streams have ended.
+func stopManager() {
+	if stopCurrent != nil {
+		stopCurrent()
+		stopCurrent = nil
+	}
+}
+
+// restartManager stops the manager and starts a fresh one, as an operator restart or a leader
+// change would: nothing survives but what is in the API server and the remote API.
+func restartManager(t *testing.T) {
+	t.Helper()
+	stopManager()
+	if err := startManager(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // zapLevel keeps the manager quiet unless TEST_VERBOSE is set.
@@ -93,14 +116,18 @@ func createDefaultKey(ctx context.Context) error {
 	})
 }
 
-func startManager(ctx context.Context, env *testenv.Env) (<-chan struct{}, error) {
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+func startManager() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
 		Scheme:                 scheme.New(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		// A restarted manager registers the same controller names again in this process.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
-		return nil, err
+		cancel()
+		return err
 	}
 	opts := controller.Options{
 		Factory:             managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: simURL, RequestsPerSecond: 200, Burst: 200}),
@@ -108,10 +135,12 @@ func startManager(ctx context.Context, env *testenv.Env) (<-chan struct{}, error
 		ResyncPeriod:        10 * time.Minute,
 	}
 	if err := controller.SetupAgentAndEnvironment(ctx, mgr, opts); err != nil {
-		return nil, err
+		cancel()
+		return err
 	}
 	if _, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: 4, DeleteTimeout: 10 * time.Second}); err != nil {
-		return nil, err
+		cancel()
+		return err
 	}
 	done := make(chan struct{})
 	go func() {
@@ -120,5 +149,6 @@ func startManager(ctx context.Context, env *testenv.Env) (<-chan struct{}, error
 			fmt.Fprintln(os.Stderr, "manager:", err)
 		}
 	}()
-	return done, nil
+	stopCurrent = func() { cancel(); <-done }
+	return nil
 }

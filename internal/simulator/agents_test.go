@@ -1,6 +1,7 @@
 package simulator_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -22,6 +23,26 @@ func TestAgentCreateResolvesDefaults(t *testing.T) {
 	p.Metadata = map[string]string{"k8s.uid": "1234"}
 	a := h.agent(ctx, p)
 
+	checkResolvedAgent(t, a)
+	checkResolvedTools(t, a)
+	t.Run("model as a bare string", func(t *testing.T) {
+		a, err := h.client.Beta.Agents.New(ctx, anthropic.BetaAgentNewParams{Name: "bare", Model: model("x")},
+			option.WithJSONSet("model", "claude-sonnet-4-6"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Model.ID != "claude-sonnet-4-6" || a.Model.Effort.Type != "high" || a.Model.Speed != "standard" {
+			t.Fatalf("model %s", a.Model.RawJSON())
+		}
+	})
+	t.Run("explicit effort and multiagent roster", func(t *testing.T) {
+		checkEffortAndRoster(ctx, t, h, a.ID)
+	})
+}
+
+// checkResolvedAgent checks the defaults filled in outside the tools.
+func checkResolvedAgent(t *testing.T, a *anthropic.BetaManagedAgentsAgent) {
+	t.Helper()
 	if !strings.HasPrefix(a.ID, "agent_") || a.Version != 1 || a.Type != "agent" {
 		t.Fatalf("id %q version %d type %q", a.ID, a.Version, a.Type)
 	}
@@ -34,6 +55,11 @@ func TestAgentCreateResolvesDefaults(t *testing.T) {
 	if a.Metadata["k8s.uid"] != "1234" || len(a.Skills) != 1 || a.Skills[0].Version == "" {
 		t.Fatalf("metadata %v skills %+v", a.Metadata, a.Skills)
 	}
+}
+
+// checkResolvedTools checks the defaults filled into toolAgentParams' tools.
+func checkResolvedTools(t *testing.T, a *anthropic.BetaManagedAgentsAgent) {
+	t.Helper()
 	toolset := a.Tools[0].AsAgentToolset20260401()
 	if !toolset.DefaultConfig.Enabled || toolset.DefaultConfig.PermissionPolicy.Type != "always_allow" || len(toolset.Configs) != 2 {
 		t.Fatalf("toolset %s", a.Tools[0].RawJSON())
@@ -53,30 +79,23 @@ func TestAgentCreateResolvesDefaults(t *testing.T) {
 	if custom.Name != "open_ticket" || custom.InputSchema.Type != "object" || custom.InputSchema.Required[0] != "title" {
 		t.Fatalf("custom tool %s", a.Tools[2].RawJSON())
 	}
+}
 
-	t.Run("model as a bare string", func(t *testing.T) {
-		a, err := h.client.Beta.Agents.New(ctx, anthropic.BetaAgentNewParams{Name: "bare", Model: model("x")},
-			option.WithJSONSet("model", "claude-sonnet-4-6"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Model.ID != "claude-sonnet-4-6" || a.Model.Effort.Type != "high" || a.Model.Speed != "standard" {
-			t.Fatalf("model %s", a.Model.RawJSON())
-		}
-	})
-	t.Run("explicit effort and multiagent roster", func(t *testing.T) {
-		p := anthropic.BetaAgentNewParams{Name: "coord", Model: anthropic.BetaManagedAgentsModelConfigParams{ID: "claude-opus-4-8",
-			Effort: anthropic.BetaManagedAgentsModelConfigParamsEffortUnion{OfBetaManagedAgentsModelConfigsEffortBetaManagedAgentsEffortLevel: anthropic.String("low")}}}
-		c, err := h.client.Beta.Agents.New(ctx, p, option.WithJSONSet("multiagent", map[string]any{
-			"type": "coordinator", "agents": []any{a.ID, map[string]any{"type": "self"}}}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Model.Effort.Type != "low" || c.Multiagent.Type != "coordinator" || len(c.Multiagent.Agents) != 2 ||
-			c.Multiagent.Agents[0].ID != a.ID || c.Multiagent.Agents[0].Version != 1 {
-			t.Fatalf("agent %s", c.RawJSON())
-		}
-	})
+// checkEffortAndRoster creates a coordinator with an explicit effort whose
+// roster pins agentID (resolved to version 1) and the coordinator itself.
+func checkEffortAndRoster(ctx context.Context, t *testing.T, h *harness, agentID string) {
+	t.Helper()
+	p := anthropic.BetaAgentNewParams{Name: "coord", Model: anthropic.BetaManagedAgentsModelConfigParams{ID: "claude-opus-4-8",
+		Effort: anthropic.BetaManagedAgentsModelConfigParamsEffortUnion{OfBetaManagedAgentsModelConfigsEffortBetaManagedAgentsEffortLevel: anthropic.String("low")}}}
+	c, err := h.client.Beta.Agents.New(ctx, p, option.WithJSONSet("multiagent", map[string]any{
+		"type": "coordinator", "agents": []any{agentID, map[string]any{"type": "self"}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Model.Effort.Type != "low" || c.Multiagent.Type != "coordinator" || len(c.Multiagent.Agents) != 2 ||
+		c.Multiagent.Agents[0].ID != agentID || c.Multiagent.Agents[0].Version != 1 {
+		t.Fatalf("agent %s", c.RawJSON())
+	}
 }
 
 // TestAgentCreateValidation: every bad body is a 400 naming the field.
@@ -185,12 +204,52 @@ func TestAgentVersioning(t *testing.T) {
 	_, err = update(anthropic.BetaAgentUpdateParams{Version: anthropic.Int(1), Name: anthropic.String("stale")})
 	wantAPIError(t, err, 409, "invalid_request_error", "version 1")
 
-	steps := []struct {
-		name  string
-		p     anthropic.BetaAgentUpdateParams
-		opts  []option.RequestOption
-		check func(*anthropic.BetaManagedAgentsAgent) string
-	}{
+	want := int64(2)
+	for _, st := range agentUpdateSteps() {
+		want++
+		got, err := update(st.p, st.opts...)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got.Version != want {
+			t.Fatalf("%s: version %d, want %d", st.name, got.Version, want)
+		}
+		if msg := st.check(got); msg != "" {
+			t.Fatalf("%s: %s", st.name, msg)
+		}
+	}
+
+	t.Run("a no-op update keeps the version", func(t *testing.T) {
+		got, err := update(anthropic.BetaAgentUpdateParams{Version: anthropic.Int(want), Name: anthropic.String("v")})
+		if err != nil || got.Version != want {
+			t.Fatalf("%v version %d", err, got.Version)
+		}
+	})
+	t.Run("name cannot be cleared", func(t *testing.T) {
+		_, err := update(anthropic.BetaAgentUpdateParams{}, option.WithJSONSet("name", nil))
+		wantAPIError(t, err, 400, "invalid_request_error", "name: cannot be cleared")
+	})
+	t.Run("old versions stay readable", func(t *testing.T) {
+		checkAgentVersionsReadable(ctx, t, h, a.ID, want)
+	})
+	t.Run("versions list has every version, newest first", func(t *testing.T) {
+		checkAgentVersionList(ctx, t, h, a.ID, want)
+	})
+}
+
+// agentUpdateStep is one update of TestAgentVersioning; check returns what
+// is wrong with the updated agent, or "".
+type agentUpdateStep struct {
+	name  string
+	p     anthropic.BetaAgentUpdateParams
+	opts  []option.RequestOption
+	check func(*anthropic.BetaManagedAgentsAgent) string
+}
+
+// agentUpdateSteps are TestAgentVersioning's updates after the first; each
+// makes a new version.
+func agentUpdateSteps() []agentUpdateStep {
+	return []agentUpdateStep{
 		{"metadata is patched: upsert and null delete", anthropic.BetaAgentUpdateParams{Metadata: map[string]string{"new": "3"}},
 			[]option.RequestOption{option.WithJSONSet("metadata.drop", nil)},
 			func(a *anthropic.BetaManagedAgentsAgent) string {
@@ -224,58 +283,41 @@ func TestAgentVersioning(t *testing.T) {
 				return ""
 			}},
 	}
-	want := int64(2)
-	for _, st := range steps {
-		want++
-		got, err := update(st.p, st.opts...)
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		if got.Version != want {
-			t.Fatalf("%s: version %d, want %d", st.name, got.Version, want)
-		}
-		if msg := st.check(got); msg != "" {
-			t.Fatalf("%s: %s", st.name, msg)
-		}
-	}
+}
 
-	t.Run("a no-op update keeps the version", func(t *testing.T) {
-		got, err := update(anthropic.BetaAgentUpdateParams{Version: anthropic.Int(want), Name: anthropic.String("v")})
-		if err != nil || got.Version != want {
-			t.Fatalf("%v version %d", err, got.Version)
-		}
-	})
-	t.Run("name cannot be cleared", func(t *testing.T) {
-		_, err := update(anthropic.BetaAgentUpdateParams{}, option.WithJSONSet("name", nil))
-		wantAPIError(t, err, 400, "invalid_request_error", "name: cannot be cleared")
-	})
-	t.Run("old versions stay readable", func(t *testing.T) {
-		v1, err := h.client.Beta.Agents.Get(ctx, a.ID, anthropic.BetaAgentGetParams{Version: anthropic.Int(1)})
-		if err != nil || v1.Version != 1 || v1.System != "be brief" {
-			t.Fatalf("%v %+v", err, v1)
-		}
-		latest, err := h.client.Beta.Agents.Get(ctx, a.ID, anthropic.BetaAgentGetParams{})
-		if err != nil || latest.Version != want {
-			t.Fatalf("%v %+v", err, latest)
-		}
-		_, err = h.client.Beta.Agents.Get(ctx, a.ID, anthropic.BetaAgentGetParams{Version: anthropic.Int(99)})
-		wantAPIError(t, err, 404, "not_found_error", "version 99")
-		_, err = h.client.Beta.Agents.Get(ctx, "agent_missing", anthropic.BetaAgentGetParams{})
-		wantAPIError(t, err, 404, "not_found_error", "agent_missing")
-	})
-	t.Run("versions list has every version, newest first", func(t *testing.T) {
-		var got []int64
-		pager := h.client.Beta.Agents.Versions.ListAutoPaging(ctx, a.ID, anthropic.BetaAgentVersionListParams{Limit: anthropic.Int(2)})
-		for pager.Next() {
-			got = append(got, pager.Current().Version)
-		}
-		if err := pager.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != int(want) || got[0] != want || got[len(got)-1] != 1 {
-			t.Fatalf("versions %v", got)
-		}
-	})
+// checkAgentVersionsReadable reads version 1 and the latest (version latest)
+// back, and wants 404s for a missing version and a missing agent.
+func checkAgentVersionsReadable(ctx context.Context, t *testing.T, h *harness, agentID string, latest int64) {
+	t.Helper()
+	v1, err := h.client.Beta.Agents.Get(ctx, agentID, anthropic.BetaAgentGetParams{Version: anthropic.Int(1)})
+	if err != nil || v1.Version != 1 || v1.System != "be brief" {
+		t.Fatalf("%v %+v", err, v1)
+	}
+	got, err := h.client.Beta.Agents.Get(ctx, agentID, anthropic.BetaAgentGetParams{})
+	if err != nil || got.Version != latest {
+		t.Fatalf("%v %+v", err, got)
+	}
+	_, err = h.client.Beta.Agents.Get(ctx, agentID, anthropic.BetaAgentGetParams{Version: anthropic.Int(99)})
+	wantAPIError(t, err, 404, "not_found_error", "version 99")
+	_, err = h.client.Beta.Agents.Get(ctx, "agent_missing", anthropic.BetaAgentGetParams{})
+	wantAPIError(t, err, 404, "not_found_error", "agent_missing")
+}
+
+// checkAgentVersionList pages through the versions and wants all of them,
+// latest down to 1.
+func checkAgentVersionList(ctx context.Context, t *testing.T, h *harness, agentID string, latest int64) {
+	t.Helper()
+	var got []int64
+	pager := h.client.Beta.Agents.Versions.ListAutoPaging(ctx, agentID, anthropic.BetaAgentVersionListParams{Limit: anthropic.Int(2)})
+	for pager.Next() {
+		got = append(got, pager.Current().Version)
+	}
+	if err := pager.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != int(latest) || got[0] != latest || got[len(got)-1] != 1 {
+		t.Fatalf("versions %v", got)
+	}
 }
 
 // TestAgentArchive: archiving is permanent and makes the agent read-only.

@@ -2,7 +2,9 @@ package simulator_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -46,7 +48,14 @@ func TestEventSendAndList(t *testing.T) {
 		t.Fatalf("second turn said %v", msgs)
 	}
 
-	all := listAll(t, h, s.ID, anthropic.BetaSessionEventListParams{Limit: anthropic.Int(3)})
+	checkEventHistory(ctx, t, h, s.ID, sent)
+}
+
+// checkEventHistory lists a session's events after two prompts (sent) have
+// run: in order, from the sent messages, in both orders and by type.
+func checkEventHistory(ctx context.Context, t *testing.T, h *harness, sessionID string, sent *anthropic.BetaManagedAgentsSendSessionEvents) {
+	t.Helper()
+	all := listAll(t, h, sessionID, anthropic.BetaSessionEventListParams{Limit: anthropic.Int(3)})
 	for i := 1; i < len(all); i++ {
 		if all[i-1].ID >= all[i].ID {
 			t.Fatalf("events out of order at %d", i)
@@ -55,11 +64,11 @@ func TestEventSendAndList(t *testing.T) {
 	if all[0].ID != sent.Data[0].ID || all[1].ID != sent.Data[1].ID {
 		t.Fatal("history does not start with the sent messages")
 	}
-	desc, err := h.client.Beta.Sessions.Events.List(ctx, s.ID, anthropic.BetaSessionEventListParams{Order: "desc", Limit: anthropic.Int(1)})
+	desc, err := h.client.Beta.Sessions.Events.List(ctx, sessionID, anthropic.BetaSessionEventListParams{Order: "desc", Limit: anthropic.Int(1)})
 	if err != nil || desc.Data[0].ID != all[len(all)-1].ID || desc.NextPage == "" {
 		t.Fatalf("desc: %v", err)
 	}
-	only := listAll(t, h, s.ID, anthropic.BetaSessionEventListParams{Types: []anthropic.BetaManagedAgentsSessionEventType{"agent.message", "session.status_idle"}})
+	only := listAll(t, h, sessionID, anthropic.BetaSessionEventListParams{Types: []anthropic.BetaManagedAgentsSessionEventType{"agent.message", "session.status_idle"}})
 	if len(only) != 4 {
 		t.Fatalf("types filter: %d events", len(only))
 	}
@@ -68,7 +77,7 @@ func TestEventSendAndList(t *testing.T) {
 			t.Fatalf("types filter let %s through", ev.Type)
 		}
 	}
-	history, err := h.sim.Events(s.ID)
+	history, err := h.sim.Events(sessionID)
 	if err != nil || len(history) != len(all) {
 		t.Fatalf("Events(): %v %d vs %d", err, len(history), len(all))
 	}
@@ -132,7 +141,7 @@ func TestStreamOnlyDeliversNewEvents(t *testing.T) {
 	if ev := stream.Current(); ev.ID != id || messages([]streamEvent{ev})[0] != "injected" {
 		t.Fatalf("first streamed event %s, want the injected %s", ev.RawJSON(), id)
 	}
-	if _, err := h.sim.EmitEvent("sesn_nope", []byte(`{"type":"x"}`)); err != simulator.ErrNoSession {
+	if _, err := h.sim.EmitEvent("sesn_nope", []byte(`{"type":"x"}`)); !errors.Is(err, simulator.ErrNoSession) {
 		t.Fatalf("EmitEvent on unknown session: %v", err)
 	}
 	if _, err := h.sim.EmitEvent(s.ID, []byte(`{"no":"type"}`)); err == nil {
@@ -277,7 +286,7 @@ func TestInspectionAPI(t *testing.T) {
 	if h.sim.OpenStreams() != 1 {
 		t.Fatalf("open streams %d", h.sim.OpenStreams())
 	}
-	if _, err := h.sim.Events("sesn_nope"); err != simulator.ErrNoSession {
+	if _, err := h.sim.Events("sesn_nope"); !errors.Is(err, simulator.ErrNoSession) {
 		t.Fatal(err)
 	}
 }

@@ -39,7 +39,7 @@ func TestErrorFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i < 2; i++ {
-				apiErr := wantAPIError(t, listAgents(h, h.client), tc.status, tc.errType, "injected")
+				apiErr := requireAPIError(t, listAgents(h, h.client), tc.status, tc.errType, "injected")
 				if got := apiErr.Response.Header.Get("retry-after"); got != tc.retry {
 					t.Fatalf("retry-after %q, want %q", got, tc.retry)
 				}
@@ -257,6 +257,34 @@ func TestLoseResponseFault(t *testing.T) {
 // TestFaultHTTPAPI drives faults and stats over /_simulator, without auth.
 func TestFaultHTTPAPI(t *testing.T) {
 	h := newHarness(t, simulator.Options{APIKey: "secret"})
+	addFaultsOverHTTP(t, h)
+
+	keyed := anthropic.NewClient(optionsFor(h.url, "secret")...)
+	err := listAgents(h, keyed)
+	if apiErr := requireAPIError(t, err, 429, "rate_limit_error", ""); apiErr.Response.Header.Get("retry-after") != "3" {
+		t.Fatalf("retry-after %q", apiErr.Response.Header.Get("retry-after"))
+	}
+
+	for _, bad := range []string{`{"kind":"nope"}`, `{"kind":"error","status":"x"}`, `{"kind":"error","surprise":1}`, `{"faults":[{"kind":"latency"}]}`} {
+		res, body := rawRequest(t, "POST", h.url+"/_simulator/faults", bad, nil)
+		if res.StatusCode != 400 || body["type"] != "error" {
+			t.Fatalf("%s: %d %v", bad, res.StatusCode, body)
+		}
+	}
+	res, body := rawRequest(t, "DELETE", h.url+"/_simulator/faults", "", nil)
+	if faults, _ := body["faults"].([]any); res.StatusCode != 200 || len(faults) != 0 || len(h.sim.Faults()) != 0 {
+		t.Fatalf("%d %v", res.StatusCode, body)
+	}
+	if err := listAgents(h, keyed); err != nil {
+		t.Fatal(err)
+	}
+	checkStatsOverHTTP(t, h)
+}
+
+// addFaultsOverHTTP posts one rule (a 429 for /v1/agents), then three more in
+// the list form, and reads all four back.
+func addFaultsOverHTTP(t *testing.T, h *harness) {
+	t.Helper()
 	res, body := rawRequest(t, "POST", h.url+"/_simulator/faults",
 		`{"kind":"error","status":429,"retry_after":"3s","count":1,"path_prefix":"/v1/agents"}`, nil)
 	faults, _ := body["faults"].([]any)
@@ -272,28 +300,13 @@ func TestFaultHTTPAPI(t *testing.T) {
 	if faults, _ := body["faults"].([]any); len(faults) != 4 || faults[1].(map[string]any)["latency"] != "5ms" {
 		t.Fatalf("%v", body)
 	}
+}
 
-	keyed := anthropic.NewClient(optionsFor(h.url, "secret")...)
-	err := listAgents(h, keyed)
-	if apiErr := wantAPIError(t, err, 429, "rate_limit_error", ""); apiErr.Response.Header.Get("retry-after") != "3" {
-		t.Fatalf("retry-after %q", apiErr.Response.Header.Get("retry-after"))
-	}
-
-	for _, bad := range []string{`{"kind":"nope"}`, `{"kind":"error","status":"x"}`, `{"kind":"error","surprise":1}`, `{"faults":[{"kind":"latency"}]}`} {
-		res, body := rawRequest(t, "POST", h.url+"/_simulator/faults", bad, nil)
-		if res.StatusCode != 400 || body["type"] != "error" {
-			t.Fatalf("%s: %d %v", bad, res.StatusCode, body)
-		}
-	}
-	res, body = rawRequest(t, "DELETE", h.url+"/_simulator/faults", "", nil)
-	if faults, _ := body["faults"].([]any); res.StatusCode != 200 || len(faults) != 0 || len(h.sim.Faults()) != 0 {
-		t.Fatalf("%d %v", res.StatusCode, body)
-	}
-	if err := listAgents(h, keyed); err != nil {
-		t.Fatal(err)
-	}
-
-	res, body = rawRequest(t, "GET", h.url+"/_simulator/stats", "", nil)
+// checkStatsOverHTTP reads the stats (two GET /v1/agents so far), resets
+// them, and checks the health endpoint.
+func checkStatsOverHTTP(t *testing.T, h *harness) {
+	t.Helper()
+	res, body := rawRequest(t, "GET", h.url+"/_simulator/stats", "", nil)
 	reqs, _ := body["requests"].(map[string]any)
 	if res.StatusCode != 200 || reqs["GET /v1/agents"] != float64(2) || body["total"] != float64(2) || body["open_streams"] != float64(0) {
 		t.Fatalf("%d %v", res.StatusCode, body)

@@ -257,7 +257,14 @@ func last(evs []streamEvent) streamEvent { return evs[len(evs)-1] }
 
 // wantAPIError asserts err is an API error with the status, error type and
 // (if non-empty) a message containing msg.
-func wantAPIError(t *testing.T, err error, status int, typ, msg string) *anthropic.Error {
+func wantAPIError(t *testing.T, err error, status int, typ, msg string) {
+	t.Helper()
+	_ = requireAPIError(t, err, status, typ, msg)
+}
+
+// requireAPIError is wantAPIError for callers that go on to inspect the
+// error, such as its error_code or headers.
+func requireAPIError(t *testing.T, err error, status int, typ, msg string) *anthropic.Error {
 	t.Helper()
 	var apiErr *anthropic.Error
 	if !errors.As(err, &apiErr) {

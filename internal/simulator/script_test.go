@@ -1,6 +1,7 @@
 package simulator_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -39,6 +40,25 @@ func autoAgentParams() anthropic.BetaAgentNewParams {
 					OfAuto: &anthropic.BetaManagedAgentsAutoPolicyParam{}}}}}}}
 }
 
+// directiveTurn is one scripted turn of TestDirectives, handed to its case's check.
+type directiveTurn struct {
+	ctx context.Context
+	h   *harness
+	sid string        // the session
+	evs []streamEvent // the turn's events, up to idle or termination
+}
+
+// directiveCase is one TestDirectives case.
+type directiveCase struct {
+	name     string
+	agent    string // default toolAgent
+	budget   string
+	prompt   string
+	wantSeq  []string
+	wantStop string
+	check    func(t *testing.T, turn directiveTurn)
+}
+
 // TestDirectives runs one scripted turn per directive and checks the events
 // and stop reason; cases with requires_action then answer it.
 func TestDirectives(t *testing.T) {
@@ -49,201 +69,7 @@ func TestDirectives(t *testing.T) {
 	autoAgent := h.agent(ctx, autoAgentParams()).ID
 	bareAgent := h.agent(ctx, anthropic.BetaAgentNewParams{}).ID
 
-	cases := []struct {
-		name     string
-		agent    string // default toolAgent
-		budget   string
-		prompt   string
-		wantSeq  []string
-		wantStop string
-		check    func(t *testing.T, sessionID string, evs []streamEvent)
-	}{
-		{name: "plain prompt is echoed", prompt: "hello   world",
-			wantSeq: []string{"user.message", "session.status_running", "span.model_request_start", "agent.message",
-				"span.model_request_end", "session.usage", "session.status_idle"},
-			wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				if m := messages(evs); !slices.Equal(m, []string{"echo: hello world"}) {
-					t.Fatalf("messages %v", m)
-				}
-				end, _ := find(evs, "span.model_request_end")
-				start, _ := find(evs, "span.model_request_start")
-				if end.ModelRequestStartID != start.ID || end.ModelUsage.InputTokens == 0 {
-					t.Fatalf("span end %s", end.RawJSON())
-				}
-			}},
-		{name: "allowed built-in tool", prompt: "[[tool:read:/etc/hosts]] look",
-			wantSeq: []string{"agent.tool_use", "agent.tool_result", "agent.message"}, wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				use, _ := find(evs, "agent.tool_use")
-				res, _ := find(evs, "agent.tool_result")
-				input, _ := use.Input.(map[string]any)
-				if use.Name != "read" || use.EvaluatedPermission != "allow" || use.Evaluation.Type != "always_allow" ||
-					input["file_path"] != "/etc/hosts" || res.ToolUseID != use.ID {
-					t.Fatalf("tool use %s result %s", use.RawJSON(), res.RawJSON())
-				}
-			}},
-		{name: "auto policy allows", agent: autoAgent, prompt: "[[tool:grep]]",
-			wantSeq: []string{"agent.tool_use", "agent.tool_result"}, wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				use, _ := find(evs, "agent.tool_use")
-				if use.Evaluation.Type != "auto" || use.Evaluation.EvaluatedPermission.Type != "allow" {
-					t.Fatalf("tool use %s", use.RawJSON())
-				}
-			}},
-		{name: "disabled tool is not called", prompt: "[[tool:web_fetch]]", wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				if _, ok := find(evs, "agent.tool_use"); ok || !strings.Contains(messages(evs)[0], "not available") {
-					t.Fatalf("events %v messages %v", types(evs), messages(evs))
-				}
-			}},
-		{name: "agent without tools", agent: bareAgent, prompt: "[[tool:bash]] [[custom:open_ticket]] [[mcp:github:x]]", wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				if m := messages(evs); len(m) != 4 || !strings.Contains(m[0], "bash") || !strings.Contains(m[1], "open_ticket") || !strings.Contains(m[2], "github/x") {
-					t.Fatalf("messages %v", m)
-				}
-			}},
-		{name: "always_ask from the agent's config, allowed", prompt: "[[tool:bash:make test]] run tests",
-			wantSeq: []string{"agent.tool_use", "span.model_request_end", "session.status_idle"}, wantStop: "requires_action",
-			check: func(t *testing.T, sid string, evs []streamEvent) {
-				use, _ := find(evs, "agent.tool_use")
-				if use.EvaluatedPermission != "ask" || use.Evaluation.Type != "always_ask" || !slices.Equal(last(evs).StopReason.EventIDs, []string{use.ID}) {
-					t.Fatalf("tool use %s idle %s", use.RawJSON(), last(evs).RawJSON())
-				}
-				if st := sessionStatus(h, sid); st != "idle" {
-					t.Fatalf("status %s", st)
-				}
-				after := h.answer(ctx, sid, confirm(use.ID, true, ""))
-				wantSubsequence(t, after, "user.tool_confirmation", "session.status_running", "agent.tool_result", "agent.message", "session.status_idle")
-				res, _ := find(after, "agent.tool_result")
-				if res.ToolUseID != use.ID || last(after).StopReason.Type != "end_turn" || messages(after)[0] != "echo: run tests" {
-					t.Fatalf("after allow %v %v", types(after), messages(after))
-				}
-			}},
-		{name: "ask directive, denied", prompt: "[[ask:glob]]", wantStop: "requires_action",
-			check: func(t *testing.T, sid string, evs []streamEvent) {
-				use, _ := find(evs, "agent.tool_use")
-				after := h.answer(ctx, sid, confirm(use.ID, false, "not now"))
-				if _, ok := find(after, "agent.tool_result"); ok || messages(after)[0] != "The glob tool call was denied: not now" ||
-					last(after).StopReason.Type != "end_turn" {
-					t.Fatalf("after deny %v %v", types(after), messages(after))
-				}
-			}},
-		{name: "custom tool", prompt: `[[custom:open_ticket:{"title":"CI red"}]] file it`,
-			wantSeq: []string{"agent.custom_tool_use", "session.status_idle"}, wantStop: "requires_action",
-			check: func(t *testing.T, sid string, evs []streamEvent) {
-				use, _ := find(evs, "agent.custom_tool_use")
-				input, _ := use.Input.(map[string]any)
-				if use.Name != "open_ticket" || input["title"] != "CI red" || last(evs).StopReason.EventIDs[0] != use.ID {
-					t.Fatalf("custom tool use %s", use.RawJSON())
-				}
-				after := h.answer(ctx, sid, customResult(use.ID, "TICKET-1"))
-				m := messages(after)
-				if len(m) != 2 || !strings.Contains(m[0], "TICKET-1") || m[1] != "echo: file it" {
-					t.Fatalf("after result %v", m)
-				}
-			}},
-		{name: "mcp tool asks by default", prompt: "[[mcp:github:create_issue]]",
-			wantSeq: []string{"agent.mcp_tool_use", "session.status_idle"}, wantStop: "requires_action",
-			check: func(t *testing.T, sid string, evs []streamEvent) {
-				use, _ := find(evs, "agent.mcp_tool_use")
-				if use.Name != "create_issue" || use.MCPServerName != "github" || use.EvaluatedPermission != "ask" {
-					t.Fatalf("mcp tool use %s", use.RawJSON())
-				}
-				after := h.answer(ctx, sid, confirm(use.ID, true, ""))
-				res, ok := find(after, "agent.mcp_tool_result")
-				if !ok || res.MCPToolUseID != use.ID {
-					t.Fatalf("after allow %v", types(after))
-				}
-			}},
-		{name: "refusal", prompt: "[[refuse:cyber]] do crimes", wantStop: "refusal",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				d := last(evs).StopDetails
-				if d.Type != "refusal" || d.Category != "cyber" || d.Explanation == "" || len(messages(evs)) != 0 {
-					t.Fatalf("idle %s", last(evs).RawJSON())
-				}
-			}},
-		{name: "error retrying continues", prompt: "[[error:retrying]] go",
-			wantSeq:  []string{"session.error", "session.status_rescheduled", "session.status_running", "agent.message"},
-			wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				e, _ := find(evs, "session.error")
-				if e.Error.RetryStatus.Type != "retrying" || e.Error.Type != "model_overloaded_error" {
-					t.Fatalf("error %s", e.RawJSON())
-				}
-			}},
-		{name: "error exhausted idles", prompt: "[[error:exhausted:mcp_connection_failed_error]]", wantStop: "retries_exhausted",
-			check: func(t *testing.T, sid string, evs []streamEvent) {
-				e, _ := find(evs, "session.error")
-				if e.Error.RetryStatus.Type != "exhausted" || e.Error.MCPServerName == "" {
-					t.Fatalf("error %s", e.RawJSON())
-				}
-				if next := h.prompt(ctx, sid, "again"); last(next).StopReason.Type != "end_turn" {
-					t.Fatal("the session should accept a new prompt after retries_exhausted")
-				}
-			}},
-		{name: "error terminal terminates", prompt: "[[error:terminal]]", wantStop: "terminated",
-			wantSeq: []string{"session.error", "session.status_terminated"},
-			check: func(t *testing.T, sid string, evs []streamEvent) {
-				s, err := h.client.Beta.Sessions.Get(ctx, sid, anthropic.BetaSessionGetParams{})
-				if err != nil || s.Status != "terminated" {
-					t.Fatalf("%v status %s", err, s.Status)
-				}
-				_, err = h.client.Beta.Sessions.Events.Send(ctx, sid, anthropic.BetaSessionEventSendParams{
-					Events: []anthropic.BetaManagedAgentsEventParamsUnion{userMessage("hello?")}})
-				wantAPIError(t, err, 400, "invalid_request_error", "terminated")
-				time.Sleep(20 * time.Millisecond)
-				again, _ := h.client.Beta.Sessions.Get(ctx, sid, anthropic.BetaSessionGetParams{})
-				if again.Stats.DurationSeconds != s.Stats.DurationSeconds {
-					t.Fatal("duration should be frozen at termination")
-				}
-			}},
-		{name: "budget directive", budget: "1000", prompt: "[[budget]]", wantStop: "budget_reached",
-			check: func(t *testing.T, sid string, _ []streamEvent) {
-				_, err := h.client.Beta.Sessions.Events.Send(ctx, sid, anthropic.BetaSessionEventSendParams{
-					Events: []anthropic.BetaManagedAgentsEventParamsUnion{userMessage("more")}})
-				if apiErr := wantAPIError(t, err, 400, "invalid_request_error", "budget"); apiErr.ErrorCode() != "budget_reached" {
-					t.Fatalf("error_code %q", apiErr.ErrorCode())
-				}
-				if _, err := h.client.Beta.Sessions.Update(ctx, sid, anthropic.BetaSessionUpdateParams{Budget: budget("2000")}); err != nil {
-					t.Fatal(err)
-				}
-				if next := h.prompt(ctx, sid, "more"); last(next).StopReason.Type != "end_turn" {
-					t.Fatal("a raised budget should accept prompts again")
-				}
-			}},
-		{name: "spending the budget", budget: "1", prompt: "hello", wantStop: "budget_reached",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				u, _ := find(evs, "session.usage")
-				if u.Usage.ListCost.Amount == "" || u.Budget.MaxListCost.Amount != "1" {
-					t.Fatalf("usage %s", u.RawJSON())
-				}
-			}},
-		{name: "long turn", prompt: "[[long:25]]", wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				m := messages(evs)
-				if len(m) != 26 || m[0] != "Part 1 of 25." || m[24] != "Part 25 of 25." || m[25] != "Done." {
-					t.Fatalf("messages %d: %v", len(m), m)
-				}
-			}},
-		{name: "thinking", prompt: "[[think]] hmm", wantSeq: []string{"agent.thinking", "agent.message"}, wantStop: "end_turn"},
-		{name: "directives run in order", prompt: "[[think]] [[tool:grep:TODO]] [[long:2]] end",
-			wantSeq:  []string{"agent.thinking", "agent.tool_use", "agent.tool_result", "agent.message", "agent.message", "agent.message"},
-			wantStop: "end_turn"},
-		{name: "unknown directives stay text", prompt: "[[dance]] hi", wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				if m := messages(evs); m[0] != "echo: [[dance]] hi" {
-					t.Fatalf("messages %v", m)
-				}
-			}},
-		{name: "bad directive argument is reported", prompt: "[[long:many]]", wantStop: "end_turn",
-			check: func(t *testing.T, _ string, evs []streamEvent) {
-				if m := messages(evs); !strings.HasPrefix(m[0], "simulator: [[long:many]]") {
-					t.Fatalf("messages %v", m)
-				}
-			}},
-	}
-	for _, tc := range cases {
+	for _, tc := range directiveCases(autoAgent, bareAgent) {
 		t.Run(tc.name, func(t *testing.T) {
 			agentID := tc.agent
 			if agentID == "" {
@@ -258,18 +84,239 @@ func TestDirectives(t *testing.T) {
 			if tc.wantSeq != nil {
 				wantSubsequence(t, evs, tc.wantSeq...)
 			}
-			end := last(evs)
-			stop := end.StopReason.Type
-			if end.Type == "session.status_terminated" {
-				stop = "terminated"
-			}
-			if stop != tc.wantStop {
+			if stop := stopOf(last(evs)); stop != tc.wantStop {
 				t.Fatalf("stop %q, want %q; events %v", stop, tc.wantStop, types(evs))
 			}
 			if tc.check != nil {
-				tc.check(t, s.ID, evs)
+				tc.check(t, directiveTurn{ctx: ctx, h: h, sid: s.ID, evs: evs})
 			}
 		})
+	}
+}
+
+// stopOf is the stop reason of a turn's last event; "terminated" for a
+// termination.
+func stopOf(end streamEvent) string {
+	if end.Type == "session.status_terminated" {
+		return "terminated"
+	}
+	return end.StopReason.Type
+}
+
+// directiveCases are TestDirectives' cases; autoAgent has an auto permission
+// policy and bareAgent has no tools.
+func directiveCases(autoAgent, bareAgent string) []directiveCase {
+	return []directiveCase{
+		{name: "plain prompt is echoed", prompt: "hello   world",
+			wantSeq: []string{"user.message", "session.status_running", "span.model_request_start", "agent.message",
+				"span.model_request_end", "session.usage", "session.status_idle"},
+			wantStop: "end_turn", check: checkEchoTurn},
+		{name: "allowed built-in tool", prompt: "[[tool:read:/etc/hosts]] look",
+			wantSeq: []string{"agent.tool_use", "agent.tool_result", "agent.message"}, wantStop: "end_turn", check: checkAllowedToolTurn},
+		{name: "auto policy allows", agent: autoAgent, prompt: "[[tool:grep]]",
+			wantSeq: []string{"agent.tool_use", "agent.tool_result"}, wantStop: "end_turn", check: checkAutoPolicyTurn},
+		{name: "disabled tool is not called", prompt: "[[tool:web_fetch]]", wantStop: "end_turn", check: checkDisabledToolTurn},
+		{name: "agent without tools", agent: bareAgent, prompt: "[[tool:bash]] [[custom:open_ticket]] [[mcp:github:x]]", wantStop: "end_turn",
+			check: checkNoToolsTurn},
+		{name: "always_ask from the agent's config, allowed", prompt: "[[tool:bash:make test]] run tests",
+			wantSeq: []string{"agent.tool_use", "span.model_request_end", "session.status_idle"}, wantStop: "requires_action",
+			check: checkAskAllowedTurn},
+		{name: "ask directive, denied", prompt: "[[ask:glob]]", wantStop: "requires_action", check: checkAskDeniedTurn},
+		{name: "custom tool", prompt: `[[custom:open_ticket:{"title":"CI red"}]] file it`,
+			wantSeq: []string{"agent.custom_tool_use", "session.status_idle"}, wantStop: "requires_action", check: checkCustomToolTurn},
+		{name: "mcp tool asks by default", prompt: "[[mcp:github:create_issue]]",
+			wantSeq: []string{"agent.mcp_tool_use", "session.status_idle"}, wantStop: "requires_action", check: checkMCPToolTurn},
+		{name: "refusal", prompt: "[[refuse:cyber]] do crimes", wantStop: "refusal", check: checkRefusalTurn},
+		{name: "error retrying continues", prompt: "[[error:retrying]] go",
+			wantSeq:  []string{"session.error", "session.status_rescheduled", "session.status_running", "agent.message"},
+			wantStop: "end_turn", check: checkRetryingErrorTurn},
+		{name: "error exhausted idles", prompt: "[[error:exhausted:mcp_connection_failed_error]]", wantStop: "retries_exhausted",
+			check: checkExhaustedErrorTurn},
+		{name: "error terminal terminates", prompt: "[[error:terminal]]", wantStop: "terminated",
+			wantSeq: []string{"session.error", "session.status_terminated"}, check: checkTerminalErrorTurn},
+		{name: "budget directive", budget: "1000", prompt: "[[budget]]", wantStop: "budget_reached", check: checkBudgetDirectiveTurn},
+		{name: "spending the budget", budget: "1", prompt: "hello", wantStop: "budget_reached", check: checkBudgetSpentTurn},
+		{name: "long turn", prompt: "[[long:25]]", wantStop: "end_turn", check: checkLongTurn},
+		{name: "thinking", prompt: "[[think]] hmm", wantSeq: []string{"agent.thinking", "agent.message"}, wantStop: "end_turn"},
+		{name: "directives run in order", prompt: "[[think]] [[tool:grep:TODO]] [[long:2]] end",
+			wantSeq:  []string{"agent.thinking", "agent.tool_use", "agent.tool_result", "agent.message", "agent.message", "agent.message"},
+			wantStop: "end_turn"},
+		{name: "unknown directives stay text", prompt: "[[dance]] hi", wantStop: "end_turn", check: checkUnknownDirectiveTurn},
+		{name: "bad directive argument is reported", prompt: "[[long:many]]", wantStop: "end_turn", check: checkBadDirectiveArgTurn},
+	}
+}
+
+func checkEchoTurn(t *testing.T, turn directiveTurn) {
+	evs := turn.evs
+	if m := messages(evs); !slices.Equal(m, []string{"echo: hello world"}) {
+		t.Fatalf("messages %v", m)
+	}
+	end, _ := find(evs, "span.model_request_end")
+	start, _ := find(evs, "span.model_request_start")
+	if end.ModelRequestStartID != start.ID || end.ModelUsage.InputTokens == 0 {
+		t.Fatalf("span end %s", end.RawJSON())
+	}
+}
+
+func checkAllowedToolTurn(t *testing.T, turn directiveTurn) {
+	use, _ := find(turn.evs, "agent.tool_use")
+	res, _ := find(turn.evs, "agent.tool_result")
+	input, _ := use.Input.(map[string]any)
+	if use.Name != "read" || use.EvaluatedPermission != "allow" || use.Evaluation.Type != "always_allow" ||
+		input["file_path"] != "/etc/hosts" || res.ToolUseID != use.ID {
+		t.Fatalf("tool use %s result %s", use.RawJSON(), res.RawJSON())
+	}
+}
+
+func checkAutoPolicyTurn(t *testing.T, turn directiveTurn) {
+	use, _ := find(turn.evs, "agent.tool_use")
+	if use.Evaluation.Type != "auto" || use.Evaluation.EvaluatedPermission.Type != "allow" {
+		t.Fatalf("tool use %s", use.RawJSON())
+	}
+}
+
+func checkDisabledToolTurn(t *testing.T, turn directiveTurn) {
+	evs := turn.evs
+	if _, ok := find(evs, "agent.tool_use"); ok || !strings.Contains(messages(evs)[0], "not available") {
+		t.Fatalf("events %v messages %v", types(evs), messages(evs))
+	}
+}
+
+func checkNoToolsTurn(t *testing.T, turn directiveTurn) {
+	if m := messages(turn.evs); len(m) != 4 || !strings.Contains(m[0], "bash") || !strings.Contains(m[1], "open_ticket") || !strings.Contains(m[2], "github/x") {
+		t.Fatalf("messages %v", m)
+	}
+}
+
+func checkAskAllowedTurn(t *testing.T, turn directiveTurn) {
+	evs := turn.evs
+	use, _ := find(evs, "agent.tool_use")
+	if use.EvaluatedPermission != "ask" || use.Evaluation.Type != "always_ask" || !slices.Equal(last(evs).StopReason.EventIDs, []string{use.ID}) {
+		t.Fatalf("tool use %s idle %s", use.RawJSON(), last(evs).RawJSON())
+	}
+	if st := sessionStatus(turn.h, turn.sid); st != "idle" {
+		t.Fatalf("status %s", st)
+	}
+	after := turn.h.answer(turn.ctx, turn.sid, confirm(use.ID, true, ""))
+	wantSubsequence(t, after, "user.tool_confirmation", "session.status_running", "agent.tool_result", "agent.message", "session.status_idle")
+	res, _ := find(after, "agent.tool_result")
+	if res.ToolUseID != use.ID || last(after).StopReason.Type != "end_turn" || messages(after)[0] != "echo: run tests" {
+		t.Fatalf("after allow %v %v", types(after), messages(after))
+	}
+}
+
+func checkAskDeniedTurn(t *testing.T, turn directiveTurn) {
+	use, _ := find(turn.evs, "agent.tool_use")
+	after := turn.h.answer(turn.ctx, turn.sid, confirm(use.ID, false, "not now"))
+	if _, ok := find(after, "agent.tool_result"); ok || messages(after)[0] != "The glob tool call was denied: not now" ||
+		last(after).StopReason.Type != "end_turn" {
+		t.Fatalf("after deny %v %v", types(after), messages(after))
+	}
+}
+
+func checkCustomToolTurn(t *testing.T, turn directiveTurn) {
+	use, _ := find(turn.evs, "agent.custom_tool_use")
+	input, _ := use.Input.(map[string]any)
+	if use.Name != "open_ticket" || input["title"] != "CI red" || last(turn.evs).StopReason.EventIDs[0] != use.ID {
+		t.Fatalf("custom tool use %s", use.RawJSON())
+	}
+	after := turn.h.answer(turn.ctx, turn.sid, customResult(use.ID, "TICKET-1"))
+	m := messages(after)
+	if len(m) != 2 || !strings.Contains(m[0], "TICKET-1") || m[1] != "echo: file it" {
+		t.Fatalf("after result %v", m)
+	}
+}
+
+func checkMCPToolTurn(t *testing.T, turn directiveTurn) {
+	use, _ := find(turn.evs, "agent.mcp_tool_use")
+	if use.Name != "create_issue" || use.MCPServerName != "github" || use.EvaluatedPermission != "ask" {
+		t.Fatalf("mcp tool use %s", use.RawJSON())
+	}
+	after := turn.h.answer(turn.ctx, turn.sid, confirm(use.ID, true, ""))
+	res, ok := find(after, "agent.mcp_tool_result")
+	if !ok || res.MCPToolUseID != use.ID {
+		t.Fatalf("after allow %v", types(after))
+	}
+}
+
+func checkRefusalTurn(t *testing.T, turn directiveTurn) {
+	d := last(turn.evs).StopDetails
+	if d.Type != "refusal" || d.Category != "cyber" || d.Explanation == "" || len(messages(turn.evs)) != 0 {
+		t.Fatalf("idle %s", last(turn.evs).RawJSON())
+	}
+}
+
+func checkRetryingErrorTurn(t *testing.T, turn directiveTurn) {
+	e, _ := find(turn.evs, "session.error")
+	if e.Error.RetryStatus.Type != "retrying" || e.Error.Type != "model_overloaded_error" {
+		t.Fatalf("error %s", e.RawJSON())
+	}
+}
+
+func checkExhaustedErrorTurn(t *testing.T, turn directiveTurn) {
+	e, _ := find(turn.evs, "session.error")
+	if e.Error.RetryStatus.Type != "exhausted" || e.Error.MCPServerName == "" {
+		t.Fatalf("error %s", e.RawJSON())
+	}
+	if next := turn.h.prompt(turn.ctx, turn.sid, "again"); last(next).StopReason.Type != "end_turn" {
+		t.Fatal("the session should accept a new prompt after retries_exhausted")
+	}
+}
+
+func checkTerminalErrorTurn(t *testing.T, turn directiveTurn) {
+	h, ctx, sid := turn.h, turn.ctx, turn.sid
+	s, err := h.client.Beta.Sessions.Get(ctx, sid, anthropic.BetaSessionGetParams{})
+	if err != nil || s.Status != "terminated" {
+		t.Fatalf("%v status %s", err, s.Status)
+	}
+	_, err = h.client.Beta.Sessions.Events.Send(ctx, sid, anthropic.BetaSessionEventSendParams{
+		Events: []anthropic.BetaManagedAgentsEventParamsUnion{userMessage("hello?")}})
+	wantAPIError(t, err, 400, "invalid_request_error", "terminated")
+	time.Sleep(20 * time.Millisecond)
+	again, _ := h.client.Beta.Sessions.Get(ctx, sid, anthropic.BetaSessionGetParams{})
+	if again.Stats.DurationSeconds != s.Stats.DurationSeconds {
+		t.Fatal("duration should be frozen at termination")
+	}
+}
+
+func checkBudgetDirectiveTurn(t *testing.T, turn directiveTurn) {
+	h, ctx, sid := turn.h, turn.ctx, turn.sid
+	_, err := h.client.Beta.Sessions.Events.Send(ctx, sid, anthropic.BetaSessionEventSendParams{
+		Events: []anthropic.BetaManagedAgentsEventParamsUnion{userMessage("more")}})
+	if apiErr := requireAPIError(t, err, 400, "invalid_request_error", "budget"); apiErr.ErrorCode() != "budget_reached" {
+		t.Fatalf("error_code %q", apiErr.ErrorCode())
+	}
+	if _, err := h.client.Beta.Sessions.Update(ctx, sid, anthropic.BetaSessionUpdateParams{Budget: budget("2000")}); err != nil {
+		t.Fatal(err)
+	}
+	if next := h.prompt(ctx, sid, "more"); last(next).StopReason.Type != "end_turn" {
+		t.Fatal("a raised budget should accept prompts again")
+	}
+}
+
+func checkBudgetSpentTurn(t *testing.T, turn directiveTurn) {
+	u, _ := find(turn.evs, "session.usage")
+	if u.Usage.ListCost.Amount == "" || u.Budget.MaxListCost.Amount != "1" {
+		t.Fatalf("usage %s", u.RawJSON())
+	}
+}
+
+func checkLongTurn(t *testing.T, turn directiveTurn) {
+	m := messages(turn.evs)
+	if len(m) != 26 || m[0] != "Part 1 of 25." || m[24] != "Part 25 of 25." || m[25] != "Done." {
+		t.Fatalf("messages %d: %v", len(m), m)
+	}
+}
+
+func checkUnknownDirectiveTurn(t *testing.T, turn directiveTurn) {
+	if m := messages(turn.evs); m[0] != "echo: [[dance]] hi" {
+		t.Fatalf("messages %v", m)
+	}
+}
+
+func checkBadDirectiveArgTurn(t *testing.T, turn directiveTurn) {
+	if m := messages(turn.evs); !strings.HasPrefix(m[0], "simulator: [[long:many]]") {
+		t.Fatalf("messages %v", m)
 	}
 }
 

@@ -13,9 +13,18 @@ import (
 	"github.com/anthropics/managed-agents-operator/internal/simulator"
 )
 
+// rawResponse is the status line and headers of a response rawRequest has
+// already read and closed.
+type rawResponse struct {
+	StatusCode int
+	Status     string
+	Header     http.Header
+}
+
 // rawRequest is for what the SDK cannot send: requests without a key or
-// without the beta header, and the /_simulator endpoints.
-func rawRequest(t *testing.T, method, url, body string, header map[string]string) (*http.Response, map[string]any) {
+// without the beta header, and the /_simulator endpoints. It reads and closes
+// the body and returns it decoded (nil when empty).
+func rawRequest(t *testing.T, method, url, body string, header map[string]string) (rawResponse, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(testCtx(t), method, url, strings.NewReader(body))
 	if err != nil {
@@ -39,7 +48,7 @@ func rawRequest(t *testing.T, method, url, body string, header map[string]string
 			t.Fatalf("response is not JSON: %s", data)
 		}
 	}
-	return res, out
+	return rawResponse{StatusCode: res.StatusCode, Status: res.Status, Header: res.Header}, out
 }
 
 // TestAuthAndBetaHeader covers the request gate every endpoint shares.

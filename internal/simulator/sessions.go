@@ -269,7 +269,7 @@ type sessionCreate struct {
 	budget      map[string]any // nil when the session has no budget
 	budgetMinor int64
 	resources   []map[string]any
-	initial     []any // initial_events, validated once the session exists
+	initial     []any // initial_events, validated against the new session
 }
 
 // parseSessionCreate validates a create-session body field by field, in the

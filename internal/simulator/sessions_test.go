@@ -1,6 +1,7 @@
 package simulator_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -38,23 +39,8 @@ func TestSessionCreate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(s.ID, "sesn_") || s.Status != "idle" || s.Agent.Version != 1 || s.Agent.System != "v1 prompt" ||
-			s.Agent.ID != a.ID || s.EnvironmentID != env.ID || s.Title != "fix CI" || s.Metadata["k8s.uid"] != "abcd" ||
-			s.VaultIDs[0] != "vlt_1" || s.Budget.MaxListCost.Amount != "2500" {
-			t.Fatalf("session %s", s.RawJSON())
-		}
-		if strings.Contains(s.RawJSON(), "ghp_secret") {
-			t.Fatal("authorization_token was echoed")
-		}
-		repo, file := s.Resources[0], s.Resources[1]
-		if repo.MountPath != "/workspace/app" || repo.Checkout.Name != "main" || !strings.HasPrefix(repo.ID, "sesrsc_") ||
-			file.MountPath != "/mnt/session/uploads/file_1" || file.FileID != "file_1" {
-			t.Fatalf("resources %s", s.RawJSON())
-		}
-		if s.Usage.InputTokens != 0 || s.Usage.JSON.ListCost.Raw() != "null" || s.JSON.DeploymentID.Raw() != "null" ||
-			len(s.OutcomeEvaluations) != 0 || s.JSON.ArchivedAt.Raw() != "null" {
-			t.Fatalf("usage %s", s.RawJSON())
-		}
+		checkPinnedSession(t, s, a.ID, env.ID)
+		checkSessionResources(t, s)
 	})
 	t.Run("agent id string means the latest version", func(t *testing.T) {
 		s := h.session(ctx, anthropic.BetaSessionNewParams{Agent: anthropic.BetaSessionNewParamsAgentUnion{OfString: anthropic.String(a.ID)}, EnvironmentID: env.ID})
@@ -111,6 +97,35 @@ func TestSessionCreate(t *testing.T) {
 	}
 }
 
+// checkPinnedSession checks the fields of TestSessionCreate's session on
+// version 1 of agentID.
+func checkPinnedSession(t *testing.T, s *anthropic.BetaManagedAgentsSession, agentID, envID string) {
+	t.Helper()
+	if !strings.HasPrefix(s.ID, "sesn_") || s.Status != "idle" || s.Agent.Version != 1 || s.Agent.System != "v1 prompt" ||
+		s.Agent.ID != agentID || s.EnvironmentID != envID || s.Title != "fix CI" || s.Metadata["k8s.uid"] != "abcd" ||
+		s.VaultIDs[0] != "vlt_1" || s.Budget.MaxListCost.Amount != "2500" {
+		t.Fatalf("session %s", s.RawJSON())
+	}
+	if strings.Contains(s.RawJSON(), "ghp_secret") {
+		t.Fatal("authorization_token was echoed")
+	}
+}
+
+// checkSessionResources checks the resolved repository and file resources of
+// TestSessionCreate's pinned session, and its zero usage.
+func checkSessionResources(t *testing.T, s *anthropic.BetaManagedAgentsSession) {
+	t.Helper()
+	repo, file := s.Resources[0], s.Resources[1]
+	if repo.MountPath != "/workspace/app" || repo.Checkout.Name != "main" || !strings.HasPrefix(repo.ID, "sesrsc_") ||
+		file.MountPath != "/mnt/session/uploads/file_1" || file.FileID != "file_1" {
+		t.Fatalf("resources %s", s.RawJSON())
+	}
+	if s.Usage.InputTokens != 0 || s.Usage.JSON.ListCost.Raw() != "null" || s.JSON.DeploymentID.Raw() != "null" ||
+		len(s.OutcomeEvaluations) != 0 || s.JSON.ArchivedAt.Raw() != "null" {
+		t.Fatalf("usage %s", s.RawJSON())
+	}
+}
+
 func TestSessionList(t *testing.T) {
 	h := newHarness(t, simulator.Options{})
 	ctx := testCtx(t)
@@ -152,22 +167,7 @@ func TestSessionList(t *testing.T) {
 			t.Fatalf("got %d sessions of agent 2", len(got))
 		}
 	})
-	t.Run("next and prev pages", func(t *testing.T) {
-		p1, err := h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Limit: anthropic.Int(10), Order: "asc"})
-		if err != nil || p1.PrevPage != "" || p1.NextPage == "" || p1.Data[0].ID != ids[0] {
-			t.Fatalf("page 1: %v prev %q next %q", err, p1.PrevPage, p1.NextPage)
-		}
-		p2, err := h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Limit: anthropic.Int(10), Page: anthropic.String(p1.NextPage)})
-		if err != nil || p2.Data[0].ID != ids[10] || p2.PrevPage == "" {
-			t.Fatalf("page 2: %v %q", err, p2.PrevPage)
-		}
-		back, err := h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Limit: anthropic.Int(10), Page: anthropic.String(p2.PrevPage)})
-		if err != nil || len(back.Data) != 10 || back.Data[0].ID != ids[0] || back.Data[9].ID != ids[9] {
-			t.Fatalf("prev page: %v %d", err, len(back.Data))
-		}
-		_, err = h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Order: "desc", Page: anthropic.String(p1.NextPage)})
-		wantAPIError(t, err, 400, "invalid_request_error", "order")
-	})
+	t.Run("next and prev pages", func(t *testing.T) { checkSessionPages(ctx, t, h, ids) })
 	t.Run("statuses and archived", func(t *testing.T) {
 		if _, err := h.client.Beta.Sessions.Archive(ctx, ids[3], anthropic.BetaSessionArchiveParams{}); err != nil {
 			t.Fatal(err)
@@ -184,6 +184,26 @@ func TestSessionList(t *testing.T) {
 		_, err := h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Statuses: []string{"sleeping"}})
 		wantAPIError(t, err, 400, "invalid_request_error", "statuses")
 	})
+}
+
+// checkSessionPages walks forward and back through pages of 10 of the
+// sessions ids (in creation order), and wants a cursor refused in the other order.
+func checkSessionPages(ctx context.Context, t *testing.T, h *harness, ids []string) {
+	t.Helper()
+	p1, err := h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Limit: anthropic.Int(10), Order: "asc"})
+	if err != nil || p1.PrevPage != "" || p1.NextPage == "" || p1.Data[0].ID != ids[0] {
+		t.Fatalf("page 1: %v prev %q next %q", err, p1.PrevPage, p1.NextPage)
+	}
+	p2, err := h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Limit: anthropic.Int(10), Page: anthropic.String(p1.NextPage)})
+	if err != nil || p2.Data[0].ID != ids[10] || p2.PrevPage == "" {
+		t.Fatalf("page 2: %v %q", err, p2.PrevPage)
+	}
+	back, err := h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Limit: anthropic.Int(10), Page: anthropic.String(p2.PrevPage)})
+	if err != nil || len(back.Data) != 10 || back.Data[0].ID != ids[0] || back.Data[9].ID != ids[9] {
+		t.Fatalf("prev page: %v %d", err, len(back.Data))
+	}
+	_, err = h.client.Beta.Sessions.List(ctx, anthropic.BetaSessionListParams{Order: "desc", Page: anthropic.String(p1.NextPage)})
+	wantAPIError(t, err, 400, "invalid_request_error", "order")
 }
 
 func TestSessionUpdate(t *testing.T) {
@@ -216,7 +236,7 @@ func TestSessionUpdate(t *testing.T) {
 		plain := h.session(ctx, anthropic.BetaSessionNewParams{})
 		_, err := h.client.Beta.Sessions.Update(ctx, plain.ID, anthropic.BetaSessionUpdateParams{Budget: anthropic.BetaManagedAgentsBudgetLimitParam{
 			MaxListCost: anthropic.BetaMonetaryAmountParam{Amount: "5000", Currency: "USD"}}})
-		if apiErr := wantAPIError(t, err, 400, "invalid_request_error", "budget"); apiErr.ErrorCode() != "budget_create_only" {
+		if apiErr := requireAPIError(t, err, 400, "invalid_request_error", "budget"); apiErr.ErrorCode() != "budget_create_only" {
 			t.Fatalf("error_code %q", apiErr.ErrorCode())
 		}
 	})
