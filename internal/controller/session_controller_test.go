@@ -60,7 +60,9 @@ func TestSessionFollowUpMessages(t *testing.T) {
 	sess.Spec.Messages = []string{"second"}
 	create(t, sess)
 	key := client.ObjectKeyFromObject(sess)
-	sess = waitSession(t, key, "two turns", func(s *v1alpha1.Session) bool { return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 1 })
+	sess = waitSession(t, key, "two turns", func(s *v1alpha1.Session) bool {
+		return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 1
+	})
 	sess.Spec.Messages = append(sess.Spec.Messages, "third")
 	if err := k8s.Update(ctx, sess); err != nil {
 		t.Fatal(err)

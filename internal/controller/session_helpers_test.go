@@ -136,3 +136,33 @@ func readyConditionOf(s *v1alpha1.Session, condType string) string {
 	}
 	return "missing"
 }
+
+// assertOneEventPerRemoteEvent checks that every remote event worth an Event has exactly one.
+func assertOneEventPerRemoteEvent(t *testing.T, sess *v1alpha1.Session, history []struct{ ID, Type string }) {
+	t.Helper()
+	notable := map[string]bool{"user.message": true, "agent.message": true, "session.status_idle": true, "session.status_running": true}
+	var missing, duplicated int
+	eventually(t, "one Event per notable remote event", func() (bool, string) {
+		events := sessionEvents(t, sess)
+		missing, duplicated = 0, 0
+		for _, e := range history {
+			switch n := len(events[e.ID]); {
+			case notable[e.Type] && n == 0:
+				missing++
+			case n > 1:
+				duplicated++
+			}
+		}
+		return missing == 0 && duplicated == 0, fmt.Sprintf("%d missing, %d duplicated", missing, duplicated)
+	})
+}
+
+// objectSize is the JSON size of an object as stored.
+func objectSize(t *testing.T, obj any) int {
+	t.Helper()
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
+}

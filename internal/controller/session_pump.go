@@ -122,9 +122,9 @@ func (p *Pump) wake(key types.NamespacedName) {
 
 // Reconnect backoff: jittered, doubling from 500ms to 10s, reset after 5s of healthy streaming.
 const (
-	minBackoff     = 500 * time.Millisecond
-	maxBackoff     = 10 * time.Second
-	healthyStreak  = 5 * time.Second
+	minBackoff    = 500 * time.Millisecond
+	maxBackoff    = 10 * time.Second
+	healthyStreak = 5 * time.Second
 )
 
 func jittered(d time.Duration) time.Duration {
