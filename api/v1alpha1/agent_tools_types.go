@@ -118,8 +118,9 @@ type BuiltinToolConfig struct {
 }
 
 // URLSources says which inputs web_fetch may take URLs from.
+// +kubebuilder:validation:XValidation:rule="!has(self.userInput) || self.userInput.mode in ['All', 'None']",message="urlSources.userInput.mode must be All or None: the API takes no tool list for user input"
 type URLSources struct {
-	// UserInput covers URLs that appear in user messages.
+	// UserInput covers URLs that appear in user messages: All or None.
 	// +optional
 	UserInput *URLSourcePolicy `json:"userInput,omitempty"`
 

@@ -43,6 +43,9 @@ type options struct {
 	resyncPeriod       time.Duration
 	agentWorkers       int
 	environmentWorkers int
+	sessionWorkers     int
+	kubeQPS            float64
+	kubeBurst          int
 	zap                zap.Options
 }
 
@@ -57,6 +60,9 @@ func parseFlags() options {
 	flag.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "How often each object is compared with its remote twin to detect out-of-band changes.")
 	flag.IntVar(&o.agentWorkers, "agent-concurrency", 2, "Parallel reconciles of Agents.")
 	flag.IntVar(&o.environmentWorkers, "environment-concurrency", 2, "Parallel reconciles of Environments.")
+	flag.IntVar(&o.sessionWorkers, "session-concurrency", 8, "Parallel reconciles of Sessions.")
+	flag.Float64Var(&o.kubeQPS, "kube-api-qps", 100, "Requests per second to the Kubernetes API (status writes and Events).")
+	flag.IntVar(&o.kubeBurst, "kube-api-burst", 200, "Burst of requests to the Kubernetes API.")
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
@@ -97,7 +103,9 @@ func run() error {
 		return err
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme.New(),
 		Cache:                         cacheOptions(o.watchNamespaces),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
@@ -124,12 +132,16 @@ func run() error {
 }
 
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultSecret types.NamespacedName) error {
-	factory := managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: o.apiBaseURL})
-	return controller.SetupAgentAndEnvironment(ctx, mgr, controller.Options{
-		Factory:                factory,
+	opts := controller.Options{
+		Factory:                managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: o.apiBaseURL}),
 		DefaultAPIKeySecret:    defaultSecret,
 		ResyncPeriod:           o.resyncPeriod,
 		AgentConcurrency:       o.agentWorkers,
 		EnvironmentConcurrency: o.environmentWorkers,
-	})
+	}
+	if err := controller.SetupAgentAndEnvironment(ctx, mgr, opts); err != nil {
+		return err
+	}
+	_, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers})
+	return err
 }

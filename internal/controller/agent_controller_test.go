@@ -285,7 +285,7 @@ func TestAgentSteadyStateCostsNoWrites(t *testing.T) {
 	agent.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
 	create(t, agent)
 	key := client.ObjectKeyFromObject(agent)
-	agent = waitAgent(t, key, "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
+	waitAgent(t, key, "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
 	time.Sleep(time.Second) // let the first resync settle
 	agent = waitAgent(t, key, "latest", func(*v1alpha1.Agent) bool { return true })
 	sim.ResetStats()

@@ -137,7 +137,7 @@ func (r *EnvironmentReconciler) ensureRemote(ctx context.Context, api managedage
 	}
 	remote, err := api.CreateEnvironment(ctx, managedagents.NewEnvironmentParams(&env.Spec, name, owner))
 	if managedagents.IsConflict(err) {
-		return nil, "", r.nameConflict(ctx, api, env, name)
+		return nil, "", r.nameConflict(ctx, api, name)
 	}
 	if err != nil {
 		return nil, "", err
@@ -149,7 +149,7 @@ func (r *EnvironmentReconciler) ensureRemote(ctx context.Context, api managedage
 
 // nameConflict explains a 409 on create: another remote environment holds the name. One that carries
 // our UID would have been found already, so this one belongs to someone else.
-func (r *EnvironmentReconciler) nameConflict(ctx context.Context, api managedagents.Client, env *v1alpha1.Environment, name string) error {
+func (r *EnvironmentReconciler) nameConflict(ctx context.Context, api managedagents.Client, name string) error {
 	holder := "another environment"
 	if other, err := api.FindEnvironment(ctx, "", name); err == nil && other != nil {
 		holder = "remote environment " + other.ID

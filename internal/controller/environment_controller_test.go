@@ -95,7 +95,7 @@ func TestEnvironmentCreateWithLostResponseIsAdopted(t *testing.T) {
 	ns := newNamespace(t)
 	env := newEnvironment(ns, "lost")
 	create(t, env)
-	env = waitEnvironment(t, client.ObjectKeyFromObject(env), "Ready", func(e *v1alpha1.Environment) bool { return isReady(e.Status.Conditions) })
+	waitEnvironment(t, client.ObjectKeyFromObject(env), "Ready", func(e *v1alpha1.Environment) bool { return isReady(e.Status.Conditions) })
 	count := 0
 	pager := sdk().Beta.Environments.ListAutoPaging(testContext(t, 10*time.Second), anthropic.BetaEnvironmentListParams{})
 	for pager.Next() {

@@ -19,7 +19,7 @@ func (r *SessionReconciler) interact(ctx context.Context, sess *v1alpha1.Session
 		return nil
 	}
 	reconcileMessagesSent(sess, snap)
-	if err := r.sendInterrupt(ctx, sess, api); err != nil {
+	if err := r.sendInterrupt(ctx, sess, api, stream, snap); err != nil {
 		return r.sendFailed(sess, err)
 	}
 	if err := r.sendAnswers(ctx, sess, api, stream, snap); err != nil {
@@ -127,14 +127,19 @@ func answerFor(spec *v1alpha1.SessionSpec, id string, custom bool) (anthropic.Be
 }
 
 // sendInterrupt sends user.interrupt when spec.interruptRequest changed.
-func (r *SessionReconciler) sendInterrupt(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) error {
+// The stream remembers the request too: the informer cache may not show the status write yet.
+func (r *SessionReconciler) sendInterrupt(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
 	req := sess.Spec.InterruptRequest
+	if req == snap.SentInterrupt {
+		sess.Status.InterruptRequest = req
+	}
 	if req == "" || req == sess.Status.InterruptRequest {
 		return nil
 	}
 	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.InterruptEvent()); err != nil {
 		return err
 	}
+	stream.noteInterrupt(req)
 	sess.Status.InterruptRequest = req
 	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, "InterruptSent", "Interrupt", "Sent an interrupt (request %q)", req)
 	return nil

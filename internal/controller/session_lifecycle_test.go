@@ -195,7 +195,7 @@ func TestSessionWaitsForReferences(t *testing.T) {
 	sess := (&sessionFixture{ns: ns}).newSession("early", "hi")
 	create(t, sess)
 	key := client.ObjectKeyFromObject(sess)
-	sess = waitSession(t, key, "waiting for references", func(s *v1alpha1.Session) bool {
+	waitSession(t, key, "waiting for references", func(s *v1alpha1.Session) bool {
 		return s.Status.Phase == v1alpha1.SessionPending && readyConditionOf(s, v1alpha1.ConditionReferencesResolved) == "False/ReferenceNotReady"
 	})
 	agent := newAgent(ns, "coder")

@@ -34,9 +34,10 @@ type sessionStream struct {
 	// emitted is the highest event sequence that already has its Kubernetes Event.
 	emitted int64
 	// sentMessages and sentAnswers remember sends of this process that the history may not show yet.
-	sentMessages int
-	sentAnswers  map[string]bool
-	finished     bool
+	sentMessages  int
+	sentAnswers   map[string]bool
+	sentInterrupt string
+	finished      bool
 }
 
 // snapshot is a consistent copy of a stream's state for the reconciler.
@@ -46,7 +47,9 @@ type snapshot struct {
 	Listings     int64
 	SentMessages int
 	SentAnswers  map[string]bool
-	Finished     bool
+	// SentInterrupt is the last interrupt request this process sent.
+	SentInterrupt string
+	Finished      bool
 }
 
 func (s *sessionStream) snapshot() snapshot {
@@ -64,7 +67,7 @@ func (s *sessionStream) snapshot() snapshot {
 	for k := range s.sentAnswers {
 		sent[k] = true
 	}
-	return snapshot{State: st, Synced: s.synced, Listings: s.listings, SentMessages: s.sentMessages, SentAnswers: sent, Finished: s.finished}
+	return snapshot{State: st, Synced: s.synced, Listings: s.listings, SentMessages: s.sentMessages, SentAnswers: sent, SentInterrupt: s.sentInterrupt, Finished: s.finished}
 }
 
 // noteSent records a send made by this process, before the stream echoes it.
@@ -78,6 +81,13 @@ func (s *sessionStream) noteSent(messages int, answers ...string) {
 	for _, a := range answers {
 		s.sentAnswers[a] = true
 	}
+}
+
+// noteInterrupt records an interrupt request this process acted on.
+func (s *sessionStream) noteInterrupt(request string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sentInterrupt = request
 }
 
 func (s *sessionStream) stop() {
