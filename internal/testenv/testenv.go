@@ -62,6 +62,21 @@ func Start() (*Env, error) {
 	return &Env{Config: cfg, Client: c, env: env}, nil
 }
 
+// WriteKubeconfig writes an admin kubeconfig for the control plane into dir and returns its path,
+// for processes (the manager, kubectl, helm) that talk to it like they would to a real cluster.
+func (e *Env) WriteKubeconfig(dir string) (string, error) {
+	user, err := e.env.ControlPlane.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", err
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	return path, os.WriteFile(path, data, 0o600)
+}
+
 // Stop shuts the control plane down and removes its data.
 func (e *Env) Stop() error {
 	return e.env.Stop()
