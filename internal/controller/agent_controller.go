@@ -15,6 +15,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // Finalizer keeps an object until its remote twin has been archived, deleted or retained.
@@ -50,6 +51,7 @@ func (r *AgentReconciler) patchStatus(ctx context.Context, original, agent *v1al
 	if equality.Semantic.DeepEqual(original.Status, agent.Status) || !agent.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(agent, Finalizer) {
 		return nil
 	}
+	metrics.StatusPatches.WithLabelValues("Agent").Inc()
 	return client.IgnoreNotFound(r.Status().Patch(ctx, agent, client.MergeFrom(original)))
 }
 
@@ -140,6 +142,7 @@ func (r *AgentReconciler) ensureRemote(ctx context.Context, api managedagents.Cl
 	if err != nil {
 		return nil, "", err
 	}
+	metrics.AgentVersions.Inc()
 	log.Info("Created remote agent", "agentID", remote.ID, "version", remote.Version)
 	r.Recorder.Eventf(agent, nil, corev1.EventTypeNormal, ReasonCreated, "Create", "Created remote agent %s (version %d)", remote.ID, remote.Version)
 	return remote, ReasonCreated, nil
@@ -163,6 +166,7 @@ func (r *AgentReconciler) updateIfDrifted(ctx context.Context, api managedagents
 		}
 		updated, err := api.UpdateAgent(ctx, remote.ID, params, opts...)
 		if managedagents.IsConflict(err) && attempt < maxConflictRetries {
+			metrics.APIRetries.WithLabelValues("conflict").Inc()
 			if remote, err = api.GetAgent(ctx, remote.ID); err != nil {
 				return nil, err
 			}
@@ -183,6 +187,10 @@ func (r *AgentReconciler) noteUpdate(ctx context.Context, agent *v1alpha1.Agent,
 		if agent.Status.ObservedGeneration == agent.Generation && agent.Status.ConfigHash != "" {
 			*reason = ReasonDriftCorrected
 		}
+	}
+	metrics.AgentVersions.Inc()
+	if *reason == ReasonDriftCorrected {
+		metrics.DriftCorrections.WithLabelValues("Agent").Inc()
 	}
 	logf.FromContext(ctx).Info("Updated remote agent", "agentID", updated.ID, "version", updated.Version, "fields", drift, "reason", *reason)
 	r.Recorder.Eventf(agent, nil, corev1.EventTypeNormal, *reason, "Update",

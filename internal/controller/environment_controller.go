@@ -15,6 +15,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // EnvironmentReconciler makes a remote environment match each Environment.
@@ -35,6 +36,7 @@ func (r *EnvironmentReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	original := env.DeepCopy()
 	result, err := r.reconcileEnvironment(ctx, env)
 	if !equality.Semantic.DeepEqual(original.Status, env.Status) && controllerutil.ContainsFinalizer(env, Finalizer) {
+		metrics.StatusPatches.WithLabelValues("Environment").Inc()
 		if perr := r.Status().Patch(ctx, env, client.MergeFrom(original)); client.IgnoreNotFound(perr) != nil {
 			return ctrl.Result{}, perr
 		}
@@ -103,6 +105,9 @@ func (r *EnvironmentReconciler) sync(ctx context.Context, env *v1alpha1.Environm
 			if env.Status.ObservedGeneration == env.Generation && env.Status.ConfigHash == hash {
 				reason = ReasonDriftCorrected
 			}
+		}
+		if reason == ReasonDriftCorrected {
+			metrics.DriftCorrections.WithLabelValues("Environment").Inc()
 		}
 		logf.FromContext(ctx).Info("Updated remote environment", "environmentID", remote.ID, "fields", drift, "reason", reason)
 		r.Recorder.Eventf(env, nil, corev1.EventTypeNormal, reason, "Update", "Updated remote environment %s (%v)", remote.ID, drift)

@@ -16,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // SessionReconciler launches remote sessions, turns their event streams (held by the Pump) into
@@ -33,6 +34,13 @@ type SessionReconciler struct {
 	DeleteTimeout time.Duration
 
 	lastWrite sync.Map // types.NamespacedName -> time.Time
+	// countedUsage is the usage already added to the token and cost counters, per Session UID. It
+	// starts from status after a restart, and the counters restart from zero with the process.
+	countedUsage sync.Map // types.UID -> *v1alpha1.SessionUsage
+	// launched remembers the remote session created for each Session UID by this process.
+	launched sync.Map // types.UID -> string
+	// announced remembers the finished phase already counted and reported, per Session UID.
+	announced sync.Map // types.UID -> v1alpha1.SessionPhase
 }
 
 // Reconcile brings one Session forward. See reconcileSession.
@@ -101,10 +109,14 @@ func (r *SessionReconciler) writeStatus(ctx context.Context, original, sess *v1a
 			}
 		}
 	}
+	metrics.StatusPatches.WithLabelValues("Session").Inc()
 	if err := r.Status().Patch(ctx, sess, client.MergeFrom(original)); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	r.lastWrite.Store(key, time.Now())
+	if stream := r.Pump.Get(key); stream != nil {
+		stream.markWritten(sess.Status.EventCount)
+	}
 	return nil
 }
 

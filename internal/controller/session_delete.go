@@ -45,6 +45,9 @@ func (r *SessionReconciler) reconcileDelete(ctx context.Context, sess *v1alpha1.
 	}
 	r.Pump.Stop(key)
 	r.lastWrite.Delete(key)
+	r.countedUsage.Delete(sess.UID)
+	r.launched.Delete(sess.UID)
+	r.announced.Delete(sess.UID)
 	controllerutil.RemoveFinalizer(sess, Finalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, sess))
 }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
 )
 
@@ -94,6 +95,9 @@ func (w *EventWriter) Write(ctx context.Context, target eventTarget, seq int64, 
 	err := w.Client.Create(ctx, obj)
 	if apierrors.IsAlreadyExists(err) {
 		return nil
+	}
+	if err == nil {
+		metrics.KubeEvents.WithLabelValues("session").Inc()
 	}
 	return err
 }

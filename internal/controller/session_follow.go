@@ -11,6 +11,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // pumpStartWait is how soon to look again when the pump has not started yet.
@@ -26,7 +27,15 @@ func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, 
 	if !snap.Synced {
 		return ctrl.Result{}, nil // the pump wakes us once the history is folded
 	}
+	before := sess.Status.Usage.DeepCopy()
+	if counted, ok := r.countedUsage.Load(sess.UID); ok {
+		before = counted.(*v1alpha1.SessionUsage)
+	}
 	applySnapshot(&sess.Status, &snap)
+	countUsage(sess, before)
+	if sess.Status.Usage != nil {
+		r.countedUsage.Store(sess.UID, sess.Status.Usage.DeepCopy())
+	}
 	if err := r.syncMutableFields(ctx, sess, api); err != nil {
 		return r.fail(sess, err)
 	}
@@ -67,6 +76,7 @@ func (r *SessionReconciler) setPhase(sess *v1alpha1.Session, pr phaseResult) {
 	}
 	setCondition(&st.Conditions, gen, v1alpha1.ConditionReady, ready, readyReason, pr.message)
 	if !isFinished(pr.phase) {
+		r.announced.Delete(sess.UID)
 		st.CompletionTime = nil
 		setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionFalse, string(pr.phase), pr.message)
 		return
@@ -74,11 +84,18 @@ func (r *SessionReconciler) setPhase(sess *v1alpha1.Session, pr phaseResult) {
 	if previous != pr.phase || st.CompletionTime == nil {
 		now := metav1.Now()
 		st.CompletionTime = &now
+		// A stale cache can show the previous phase once more; this process announces each end once.
+		if last, ok := r.announced.Load(sess.UID); ok && last == pr.phase {
+			setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.phase), pr.message)
+			return
+		}
+		r.announced.Store(sess.UID, pr.phase)
 		eventType := corev1.EventTypeNormal
 		if pr.phase != v1alpha1.SessionSucceeded {
 			eventType = corev1.EventTypeWarning
 		}
 		r.Recorder.Eventf(sess, nil, eventType, string(pr.phase), "Finish", "Session %s: %s", pr.phase, pr.message)
+		metrics.SessionsFinished.WithLabelValues(sess.Namespace, string(pr.phase), pr.reason).Inc()
 	}
 	setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.phase), pr.message)
 }

@@ -13,6 +13,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // Session condition reasons beyond the shared ones.
@@ -44,9 +45,13 @@ func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session) 
 	if in.GitHubTokens, err = r.githubTokens(ctx, sess); err != nil {
 		return r.fail(sess, err)
 	}
-	remote, err := r.findOrCreate(ctx, api, sess, in)
+	remote, created, err := r.findOrCreate(ctx, api, sess, in)
 	if err != nil {
 		return r.launchFailed(sess, err)
+	}
+	if created {
+		metrics.SessionsLaunched.WithLabelValues(sess.Namespace).Inc()
+		metrics.LaunchLatency.Observe(time.Since(sess.CreationTimestamp.Time).Seconds())
 	}
 	r.recordLaunch(sess, remote)
 	logf.FromContext(ctx).Info("Launched remote session", "sessionID", remote.ID, "agentID", remote.Agent.ID, "version", remote.Agent.Version)
@@ -55,17 +60,28 @@ func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session) 
 	return ctrl.Result{}, nil
 }
 
-// findOrCreate returns the session already created for this object (found by UID) or creates it.
-func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.Client, sess *v1alpha1.Session, in managedagents.SessionInputs) (*managedagents.Session, error) {
+// findOrCreate returns the session already created for this object or creates it, and reports
+// whether it created one. This process remembers what it launched, so a reconcile that reads a
+// stale cache costs one GET; otherwise it searches the API for a session carrying the UID.
+func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.Client, sess *v1alpha1.Session, in managedagents.SessionInputs) (*managedagents.Session, bool, error) {
+	if id, ok := r.launched.Load(sess.UID); ok {
+		remote, err := api.GetSession(ctx, id.(string))
+		return remote, false, err
+	}
 	since := sess.CreationTimestamp.Add(-5 * time.Minute)
 	if found, err := api.FindSession(ctx, in.AgentID, string(sess.UID), since); err != nil || found != nil {
-		return found, err
+		return found, false, err
 	}
 	params, err := managedagents.NewSessionParams(&sess.Spec, in, ownerMetadata(sess))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return api.CreateSession(ctx, params)
+	remote, err := api.CreateSession(ctx, params)
+	if err != nil {
+		return nil, false, err
+	}
+	r.launched.Store(sess.UID, remote.ID)
+	return remote, true, nil
 }
 
 // launchFailed keeps transient errors retrying (each retry looks for the session first) and turns a
@@ -83,6 +99,7 @@ func (r *SessionReconciler) launchFailed(sess *v1alpha1.Session, err error) (ctr
 	return r.fail(sess, err)
 }
 
+// recordLaunch records the remote session in status.
 func (r *SessionReconciler) recordLaunch(sess *v1alpha1.Session, remote *managedagents.Session) {
 	st := &sess.Status
 	st.ID, st.AgentID, st.AgentVersion, st.EnvironmentID = remote.ID, remote.Agent.ID, remote.Agent.Version, remote.EnvironmentID

@@ -13,6 +13,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // Pump holds one event stream per active session, outside Reconcile. For each session it connects
@@ -69,7 +70,8 @@ func (p *Pump) Ensure(sess *v1alpha1.Session, api managedagents.Client) *session
 	if p.ctx == nil || p.ctx.Err() != nil {
 		return nil
 	}
-	if s, ok := p.streams[key]; ok && s.sessionID == sess.Status.ID && s.uid == sess.UID && !s.isDone() {
+	// A stream that ended because the session ended stays, so the reconciler can read its final state.
+	if s, ok := p.streams[key]; ok && s.sessionID == sess.Status.ID && s.uid == sess.UID && (!s.isDone() || s.snapshot().Finished) {
 		return s
 	} else if ok {
 		s.stop()
@@ -81,6 +83,7 @@ func (p *Pump) Ensure(sess *v1alpha1.Session, api managedagents.Client) *session
 		target: eventTarget{Name: sess.Name, Namespace: sess.Namespace, UID: sess.UID},
 	}
 	p.streams[key] = s
+	metrics.StreamsOpen.Set(float64(len(p.streams)))
 	go s.run(ctx)
 	return s
 }
@@ -97,6 +100,7 @@ func (p *Pump) Stop(key types.NamespacedName) {
 	p.mu.Lock()
 	s := p.streams[key]
 	delete(p.streams, key)
+	metrics.StreamsOpen.Set(float64(len(p.streams)))
 	p.mu.Unlock()
 	if s != nil {
 		s.stop()

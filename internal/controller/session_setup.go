@@ -42,7 +42,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	r := &SessionReconciler{
 		Client: mgr.GetClient(), Factory: opts.Factory,
 		Credentials: &Credentials{Reader: mgr.GetAPIReader(), Default: opts.DefaultAPIKeySecret},
-		Recorder:    mgr.GetEventRecorder("session-controller"), Pump: pump,
+		Recorder:    countingRecorder{mgr.GetEventRecorder("session-controller")}, Pump: pump,
 		StatusInterval: sopts.StatusInterval, DeleteTimeout: sopts.DeleteTimeout,
 	}
 	list := func() client.ObjectList { return &v1alpha1.SessionList{} }

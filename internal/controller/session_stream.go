@@ -9,6 +9,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
 )
 
@@ -38,6 +39,8 @@ type sessionStream struct {
 	sentAnswers   map[string]bool
 	sentInterrupt string
 	finished      bool
+	// unwrittenSince is when the oldest event not yet in a status write arrived.
+	unwrittenSince time.Time
 }
 
 // snapshot is a consistent copy of a stream's state for the reconciler.
@@ -83,6 +86,18 @@ func (s *sessionStream) noteSent(messages int, answers ...string) {
 	}
 }
 
+// markWritten records a status write that includes the first count events, observing how long the
+// oldest of them waited.
+func (s *sessionStream) markWritten(count int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unwrittenSince.IsZero() || count < s.state.Count {
+		return
+	}
+	metrics.EventToStatusLatency.Observe(time.Since(s.unwrittenSince).Seconds())
+	s.unwrittenSince = time.Time{}
+}
+
 // noteInterrupt records an interrupt request this process acted on.
 func (s *sessionStream) noteInterrupt(request string) {
 	s.mu.Lock()
@@ -126,6 +141,7 @@ func (s *sessionStream) run(ctx context.Context) {
 			backoff = minBackoff
 		}
 		log.V(1).Info("Event stream ended; reconnecting", "error", err, "backoff", backoff)
+		metrics.StreamReconnects.Inc()
 		if !sleepCtx(ctx, jittered(backoff)) {
 			return
 		}
@@ -220,6 +236,9 @@ func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) {
 	s.mu.Lock()
 	sum := s.state.Apply(ev)
 	seq := s.state.Count
+	if s.unwrittenSince.IsZero() {
+		s.unwrittenSince = time.Now()
+	}
 	s.mu.Unlock()
 	s.emit(ctx, []pendingEvent{{seq: seq, ev: *ev, sum: sum}})
 	if ev.Type == "session.status_idle" || ev.Type == "session.status_terminated" {

@@ -13,6 +13,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // Options configure every controller of the operator.
@@ -32,6 +33,7 @@ func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Option
 	if opts.ResyncPeriod <= 0 {
 		opts.ResyncPeriod = 10 * time.Minute
 	}
+	metrics.ServeStateFrom(mgr.GetClient())
 	if err := indexAgents(ctx, mgr); err != nil {
 		return err
 	}
@@ -42,7 +44,7 @@ func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Option
 	}
 	agents := &AgentReconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Factory: opts.Factory, Credentials: creds,
-		Recorder: mgr.GetEventRecorder("agent-controller"), resync: newResyncTracker(opts.ResyncPeriod),
+		Recorder: countingRecorder{mgr.GetEventRecorder("agent-controller")}, resync: newResyncTracker(opts.ResyncPeriod),
 	}
 	newAgentList := func() client.ObjectList { return &v1alpha1.AgentList{} }
 	err := ctrl.NewControllerManagedBy(mgr).
@@ -56,7 +58,7 @@ func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Option
 	}
 	envs := &EnvironmentReconciler{
 		Client: mgr.GetClient(), Factory: opts.Factory, Credentials: creds,
-		Recorder: mgr.GetEventRecorder("environment-controller"), resync: newResyncTracker(opts.ResyncPeriod),
+		Recorder: countingRecorder{mgr.GetEventRecorder("environment-controller")}, resync: newResyncTracker(opts.ResyncPeriod),
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Environment{}, builder.WithPredicates(specChanged())).

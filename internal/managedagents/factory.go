@@ -88,7 +88,7 @@ func (f *Factory) clientOptions(apiKey string, limiter *Limiter) []option.Reques
 		option.WithoutEnvironmentDefaults(),
 		option.WithAPIKey(apiKey),
 		option.WithMaxRetries(0),
-		option.WithMiddleware(limiter.middleware),
+		option.WithMiddleware(limiter.middleware, instrument),
 	}
 	if f.opts.BaseURL != "" {
 		opts = append(opts, option.WithBaseURL(f.opts.BaseURL))

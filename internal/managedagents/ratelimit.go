@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // Limiter paces every API call made with one credential. All controllers share it, so a 429 seen by
@@ -26,6 +28,7 @@ func NewLimiter(perSecond float64, burst int) *Limiter {
 // Wait blocks until a request may be sent or ctx ends.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if d := l.Backoff(); d > 0 {
+		defer metrics.RateLimitWait.Set(0)
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
@@ -61,9 +64,27 @@ func (l *Limiter) middleware(req *http.Request, next func(*http.Request) (*http.
 	}
 	resp, err := next(req)
 	if err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == 529) {
+		if resp.StatusCode == http.StatusTooManyRequests {
+			metrics.APIRateLimited.Inc()
+		}
 		if d := RetryAfter(resp.Header); d > 0 {
 			l.BlockFor(d)
+			metrics.RateLimitWait.Set(d.Seconds())
 		}
 	}
+	return resp, err
+}
+
+// instrument records every API request's operation, status class and latency.
+func instrument(req *http.Request, next func(*http.Request) (*http.Response, error)) (*http.Response, error) {
+	op := metrics.Operation(req.Method, req.URL.Path)
+	start := time.Now()
+	resp, err := next(req)
+	metrics.APIRequestDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	}
+	metrics.APIRequests.WithLabelValues(op, metrics.StatusClass(status)).Inc()
 	return resp, err
 }
