@@ -8,7 +8,9 @@ GOLANGCI_LINT  := $(BIN)/golangci-lint
 export KUBEBUILDER_ASSETS ?= $(BIN)/k8s
 
 # Files that `make generate manifests` owns; `make verify` fails when they are stale.
-GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml
+GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml \
+	charts/managed-agents-operator/crds charts/managed-agents-operator/templates/_rules.tpl docs/crd-reference.md
+CHART     := charts/managed-agents-operator
 
 .PHONY: help
 help: ## List the targets.
@@ -24,17 +26,19 @@ generate: ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
-manifests: ## Generate CRDs and RBAC from the kubebuilder markers.
+manifests: ## Generate CRDs and RBAC from the kubebuilder markers, then the chart's CRDs and RBAC rules and docs/crd-reference.md.
 	@hack/build-tools.sh controller-gen
 	$(CONTROLLER_GEN) crd rbac:roleName=manager-role paths=./... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/syncchart
+	go run ./hack/crdref
 
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are stale or go.mod is untidy.
-	@go mod tidy
-	@if ! git diff --quiet -- $(GENERATED) go.mod go.sum || [[ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" ]]; then \
+	@go mod tidy -diff >/dev/null || { echo "verify: go.mod is not tidy; run 'go mod tidy'"; exit 1; }
+	@if ! git diff --quiet -- $(GENERATED) || [[ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" ]]; then \
 		echo "verify: generated files are stale; run 'make generate manifests' and commit:"; \
-		git status --porcelain -- $(GENERATED) go.mod go.sum; git --no-pager diff --stat -- $(GENERATED) go.mod go.sum; exit 1; fi
+		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; fi
 	@echo "verify: generated files are current"
 
 .PHONY: lint
@@ -59,6 +63,15 @@ build: ## Build the manager, simulator and kubectl plugin into ./bin.
 run-simulator: ## Run the Managed Agents simulator on 127.0.0.1:8765.
 	go run ./cmd/simulator
 
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart (the e2e tests also lint and render it with several value sets).
+	@hack/build-tools.sh helm
+	$(BIN)/helm lint --strict $(CHART)
+
 .PHONY: demo
-demo: ## Local playground (lands with the Helm/demo issue).
-	@echo "make demo lands with the Helm chart and demo issue; until then see README.md 'Status'."; exit 1
+demo: ## Local playground: control plane, simulator (or the real API with ANTHROPIC_API_KEY), operator, a sample conversation.
+	@hack/demo.sh up
+
+.PHONY: demo-down
+demo-down: ## Stop every process `make demo` started and remove .demo/.
+	@hack/demo.sh down

@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# The operator's image: the manager binary alone on distroless/static, running as the nonroot user
+# (65532) that the Helm chart's securityContext expects. Build it for several platforms with
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/managed-agents-operator:TAG --push .
+
+ARG GO_VERSION=1.26
+
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
+ARG TARGETOS
+ARG TARGETARCH
+WORKDIR /src
+# Dependencies first, so that a source change does not download them again.
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY api/ api/
+COPY cmd/ cmd/
+COPY internal/ internal/
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o /out/manager ./cmd/manager
+
+FROM gcr.io/distroless/static-debian12:nonroot
+LABEL org.opencontainers.image.title="managed-agents-operator" \
+      org.opencontainers.image.description="Kubernetes operator for Claude Managed Agents" \
+      org.opencontainers.image.source="https://github.com/anthropics/managed-agents-operator"
+COPY --from=build /out/manager /manager
+USER 65532:65532
+ENTRYPOINT ["/manager"]

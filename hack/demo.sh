@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# The local playground behind `make demo` and `make demo-down`.
+#
+#   hack/demo.sh up     build what is missing, start etcd + kube-apiserver on 127.0.0.1, install the
+#                       CRDs, start the simulator (or use the real API when ANTHROPIC_API_KEY is set),
+#                       run the manager, apply config/samples and print the sample conversation
+#   hack/demo.sh down   stop every process the demo started and remove .demo/
+#   hack/demo.sh status show which demo processes are running
+#
+# All state lives in .demo/ (gitignored): logs, pid files, the etcd data, keys and the kubeconfig.
+# Running `up` again stops an earlier demo and starts a fresh one.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+DEMO="$ROOT/.demo"
+BIN="$ROOT/bin"
+KUBECTL="$BIN/k8s/kubectl"
+KUBECONFIG_PATH="$DEMO/kubeconfig"
+# Processes in the order they start; `down` stops them in reverse.
+PROCESSES=(etcd kube-apiserver simulator manager)
+# How long the sample Session may take to finish its first turn.
+TURN_TIMEOUT="${DEMO_TURN_TIMEOUT:-}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf 'demo: %s\n(make demo-down stops whatever was started)\n' "$*" >&2; exit 1; }
+
+# kc runs the built kubectl (not whatever kubectl is on PATH) against the demo control plane.
+kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+
+# alive NAME: the process recorded in .demo/NAME.pid is running and is still the program we started.
+alive() {
+	local pidfile="$DEMO/$1.pid" pid
+	[[ -f "$pidfile" ]] || return 1
+	pid="$(cat "$pidfile")"
+	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+	command -v ps >/dev/null || return 0 # without ps, trust the pid file
+	ps -p "$pid" -o command= 2>/dev/null | grep -qF -- "$BIN/"
+}
+
+# stop NAME: SIGTERM, wait up to 15 s, then SIGKILL.
+stop() {
+	local name="$1" pid i
+	if alive "$name"; then
+		pid="$(cat "$DEMO/$name.pid")"
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			info "$name did not stop in 15s; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		info "stopped $name (pid $pid)"
+	fi
+	rm -f "$DEMO/$name.pid"
+}
+
+# start NAME COMMAND...: run a program in the background, logging to .demo/NAME.log. A background job
+# of a non-interactive shell ignores SIGINT, and nohup makes it ignore SIGHUP, so the process outlives
+# this script and the terminal's Ctrl-C.
+start() {
+	local name="$1"
+	shift
+	nohup "$@" >"$DEMO/$name.log" 2>&1 </dev/null &
+	echo $! >"$DEMO/$name.pid"
+	info "started $name (pid $!, log .demo/$name.log)"
+}
+
+# port_free PORT: nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port PREFERRED: the first free port from PREFERRED upwards.
+free_port() {
+	local p
+	for ((p = $1; p < $1 + 100; p++)); do
+		if port_free "$p"; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port in $1..$(($1 + 99))"
+}
+
+# wait_for NAME SECONDS COMMAND...: retry COMMAND every half second until it succeeds; give up early
+# when the process NAME has exited.
+wait_for() {
+	local name="$1" secs="$2" i
+	shift 2
+	for ((i = 0; i < secs * 2; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		if ! alive "$name"; then
+			info "$name exited"
+			return 1
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+# http_ok URL: the URL answers 200 (curl when available, else a raw HTTP request through bash).
+http_ok() {
+	if command -v curl >/dev/null; then
+		curl -fsS -o /dev/null --max-time 2 "$1"
+		return
+	fi
+	local hostport="${1#http://}" path
+	path="/${hostport#*/}"
+	hostport="${hostport%%/*}"
+	exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}" || return 1
+	printf 'GET %s HTTP/1.0\r\n\r\n' "$path" >&3
+	head -n1 <&3 | grep -q ' 200 '
+}
+
+down() {
+	if [[ ! -d "$DEMO" ]]; then
+		say "No demo to stop (.demo/ does not exist)"
+		return
+	fi
+	say "Stopping the demo"
+	local i
+	for ((i = ${#PROCESSES[@]} - 1; i >= 0; i--)); do
+		stop "${PROCESSES[$i]}"
+	done
+	rm -rf "$DEMO"
+	info "removed .demo/"
+}
+
+status() {
+	local name
+	for name in "${PROCESSES[@]}"; do
+		if alive "$name"; then
+			echo "$name: running (pid $(cat "$DEMO/$name.pid"))"
+		else
+			echo "$name: not running"
+		fi
+	done
+}
+
+build() {
+	say "Building what is missing (the first run compiles Kubernetes from source: ~10 minutes on 2 cores)"
+	"$ROOT/hack/build-tools.sh" etcd kube-apiserver kubectl | sed 's/^/    /'
+	local pkg
+	for pkg in manager simulator; do
+		info "go build ./cmd/$pkg"
+		(cd "$ROOT" && go build -o "$BIN/$pkg" "./cmd/$pkg")
+	done
+	# The kubectl plugin is optional for the demo: a failed build only costs `kubectl claude`.
+	if compgen -G "$ROOT/cmd/kubectl-claude/*.go" >/dev/null; then
+		info "go build ./cmd/kubectl-claude"
+		(cd "$ROOT" && go build -o "$BIN/kubectl-claude" ./cmd/kubectl-claude) || info "(the kubectl-claude plugin did not build; continuing without it)"
+	fi
+	(cd "$ROOT" && go build -o "$BIN/demopki" ./hack/demopki)
+}
+
+start_control_plane() {
+	local etcd_port peer_port api_port
+	etcd_port="$(free_port 12379)"
+	peer_port="$(free_port $((etcd_port + 1)))"
+	api_port="$(free_port 16443)"
+	say "Starting etcd on 127.0.0.1:$etcd_port and kube-apiserver on 127.0.0.1:$api_port"
+	"$BIN/demopki" -dir "$DEMO/pki" -server "https://127.0.0.1:$api_port" -kubeconfig "$KUBECONFIG_PATH"
+	start etcd "$BIN/k8s/etcd" --name demo --data-dir "$DEMO/etcd" \
+		--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+		--listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+		--initial-cluster "demo=http://127.0.0.1:$peer_port" --unsafe-no-fsync
+	start kube-apiserver "$BIN/k8s/kube-apiserver" \
+		--etcd-servers "http://127.0.0.1:$etcd_port" \
+		--bind-address 127.0.0.1 --secure-port "$api_port" --endpoint-reconciler-type none \
+		--tls-cert-file "$DEMO/pki/apiserver.crt" --tls-private-key-file "$DEMO/pki/apiserver.key" \
+		--token-auth-file "$DEMO/pki/tokens.csv" --authorization-mode RBAC \
+		--service-account-issuer https://kubernetes.default.svc \
+		--service-account-key-file "$DEMO/pki/sa.pub" --service-account-signing-key-file "$DEMO/pki/sa.key" \
+		--service-cluster-ip-range 10.96.0.0/16 --cert-dir "$DEMO/pki"
+	if ! wait_for "kube-apiserver" 90 kc get --raw /readyz; then
+		tail -n 30 "$DEMO/kube-apiserver.log" >&2
+		die "kube-apiserver did not become ready (log above, full log in .demo/kube-apiserver.log)"
+	fi
+	info "kube-apiserver is ready; kubeconfig: .demo/kubeconfig"
+
+	say "Installing the CRDs"
+	kc apply --server-side -f "$ROOT/config/crd/bases" | sed 's/^/    /'
+	kc wait --for condition=Established --timeout=60s crd/agents.claude.anthropic.com \
+		crd/environments.claude.anthropic.com crd/sessions.claude.anthropic.com | sed 's/^/    /'
+}
+
+# start_api starts the simulator, or picks the real API when ANTHROPIC_API_KEY is set. It sets
+# API_KEY and API_BASE_URL for the manager.
+start_api() {
+	if [[ -n "${ANTHROPIC_API_KEY:-}" ]]; then
+		say "Using the real Managed Agents API (ANTHROPIC_API_KEY is set)"
+		API_KEY="$ANTHROPIC_API_KEY"
+		API_BASE_URL="${ANTHROPIC_BASE_URL:-}"
+		TURN_TIMEOUT="${TURN_TIMEOUT:-600}"
+		return
+	fi
+	local port
+	port="$(free_port 18765)"
+	say "Starting the Managed Agents API simulator on 127.0.0.1:$port (set ANTHROPIC_API_KEY to use the real API)"
+	# A random key for this demo only: the simulator accepts nothing else, which proves that the
+	# operator reads it from the Secret.
+	API_KEY="sk-demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	API_BASE_URL="http://127.0.0.1:$port"
+	TURN_TIMEOUT="${TURN_TIMEOUT:-120}"
+	start simulator "$BIN/simulator" --addr "127.0.0.1:$port" --api-key "$API_KEY" --step-delay 100ms
+	if ! wait_for "simulator" 30 grep -q "listening on" "$DEMO/simulator.log"; then
+		cat "$DEMO/simulator.log" >&2
+		die "the simulator did not start"
+	fi
+}
+
+start_manager() {
+	say "Storing the API key in Secret claude-system/claude-api-key"
+	kc create namespace claude-system --dry-run=client -o yaml | kc apply -f - >/dev/null
+	# The key reaches kubectl on stdin, never on a command line.
+	printf '%s' "$API_KEY" | kc -n claude-system create secret generic claude-api-key --from-file=api-key=/dev/stdin \
+		--dry-run=client -o yaml | kc apply -f - | sed 's/^/    /'
+
+	local metrics_port probe_port
+	metrics_port="$(free_port 18080)"
+	probe_port="$(free_port $((metrics_port + 1)))"
+	say "Starting the manager (metrics on 127.0.0.1:$metrics_port)"
+	local args=(--kubeconfig "$KUBECONFIG_PATH" --api-key-secret claude-system/claude-api-key
+		--metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$probe_port"
+		--zap-encoder console --resync-period 1m)
+	if [[ -n "$API_BASE_URL" ]]; then
+		args+=(--api-base-url "$API_BASE_URL")
+	fi
+	start manager env -u ANTHROPIC_API_KEY "$BIN/manager" "${args[@]}"
+	if ! wait_for "manager" 60 http_ok "http://127.0.0.1:$probe_port/readyz"; then
+		tail -n 30 "$DEMO/manager.log" >&2
+		die "the manager did not become ready (log above, full log in .demo/manager.log)"
+	fi
+	info "manager is ready"
+	echo "$metrics_port" >"$DEMO/metrics-port"
+}
+
+run_sample() {
+	say "Applying config/samples (Agent coder, Environment python-dev, Session hello)"
+	kc apply -n default -f "$ROOT/config/samples" | sed 's/^/    /'
+	say "Waiting for the Session's turn to end (kubectl wait --for=condition=TurnComplete session/hello)"
+	if ! kc wait -n default --for=condition=TurnComplete session/hello --timeout="${TURN_TIMEOUT}s" | sed 's/^/    /'; then
+		kc get claude -n default >&2 || true
+		kc describe session hello -n default >&2 || true
+		die "the sample Session did not finish its turn in ${TURN_TIMEOUT}s; see .demo/manager.log"
+	fi
+	echo
+	kc get claude -n default
+	echo
+	print_conversation
+}
+
+# print_conversation prints the Session's Kubernetes Events in the stream's order (the
+# claude.anthropic.com/sequence annotation), one line per event.
+print_conversation() {
+	say "The conversation (Kubernetes Events of session/hello, in stream order)"
+	local template='{{range .items}}{{with .metadata.annotations}}{{with index . "claude.anthropic.com/sequence"}}{{.}}{{"\t"}}{{end}}{{end}}{{.reason}}{{"\t"}}{{.message}}{{"\n"}}{{end}}'
+	kc get events -n default --field-selector involvedObject.kind=Session,involvedObject.name=hello \
+		-o go-template="$template" | awk -F'\t' 'NF == 3 { printf "%08d\t%-14s %s\n", $1, $2, $3 }' | sort | cut -f2- | sed 's/^/    /'
+}
+
+next_steps() {
+	local follow_up="kubectl patch csession hello --type=json -p '[{\"op\":\"add\",\"path\":\"/spec/messages\",\"value\":[\"Now list three files.\"]}]'"
+	local logs="kubectl get events --field-selector involvedObject.name=hello"
+	if [[ -x "$BIN/kubectl-claude" ]]; then
+		follow_up='kubectl claude send hello "Now list three files."'
+		logs="kubectl claude logs hello"
+	fi
+	echo
+	say "The demo is running. Try:"
+	cat <<EOF
+    export KUBECONFIG=$KUBECONFIG_PATH
+    export PATH=$BIN/k8s:$BIN:\$PATH     # the built kubectl (and the kubectl-claude plugin)
+    kubectl get claude                       # Agents, Environments and Sessions
+    kubectl describe csession hello          # status, conditions and the conversation as Events
+    $logs
+    $follow_up
+    kubectl wait --for=condition=TurnComplete csession/hello
+    less .demo/manager.log                   # the operator's log
+
+    make demo-down                           # stop everything and remove .demo/
+EOF
+}
+
+up() {
+	command -v go >/dev/null || die "Go is required (https://go.dev/dl/)"
+	build
+	if [[ -d "$DEMO" ]]; then
+		say "Found an earlier demo in .demo/; stopping it to start fresh"
+		down
+	fi
+	mkdir -p "$DEMO"
+	start_control_plane
+	start_api
+	start_manager
+	run_sample
+	next_steps
+}
+
+case "${1:-up}" in
+up) up ;;
+down) down ;;
+status) status ;;
+*) die "usage: $0 up|down|status" ;;
+esac
