@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -37,8 +39,10 @@ type options struct {
 	metricsAddr        string
 	probeAddr          string
 	leaderElect        bool
+	leaderElectionNS   string
 	watchNamespaces    string
 	apiBaseURL         string
+	allowInsecureURL   bool
 	apiKeySecret       string
 	resyncPeriod       time.Duration
 	agentWorkers       int
@@ -54,8 +58,10 @@ func parseFlags() options {
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease; empty uses the pod's namespace (required outside a cluster).")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all.")
 	flag.StringVar(&o.apiBaseURL, "api-base-url", os.Getenv("ANTHROPIC_BASE_URL"), "Base URL of the Managed Agents API; empty uses the SDK's default. Defaults to $ANTHROPIC_BASE_URL.")
+	flag.BoolVar(&o.allowInsecureURL, "allow-insecure-api-url", false, "Allow a plain http:// --api-base-url (a local simulator). API keys then cross the network unencrypted.")
 	flag.StringVar(&o.apiKeySecret, "api-key-secret", "", "Default API key Secret as NAMESPACE/NAME (key \"api-key\"); objects may override it with spec.apiKeySecretRef.")
 	flag.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "How often each object is compared with its remote twin to detect out-of-band changes.")
 	flag.IntVar(&o.agentWorkers, "agent-concurrency", 2, "Parallel reconciles of Agents.")
@@ -80,6 +86,30 @@ func parseSecretRef(s string) (types.NamespacedName, error) {
 	return types.NamespacedName{Namespace: ns, Name: name}, nil
 }
 
+// checkAPIBaseURL accepts an empty URL (the SDK's https default) or an absolute https URL. Plain
+// http sends the API key in clear text, so it needs --allow-insecure-api-url.
+func checkAPIBaseURL(raw string, allowInsecure bool) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("--api-base-url is not an absolute URL such as https://api.anthropic.com")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if allowInsecure {
+			return nil
+		}
+		return fmt.Errorf("--api-base-url %q uses plain http, which would send the API key unencrypted: use https, "+
+			"or pass --allow-insecure-api-url for a local simulator", u.Redacted())
+	default:
+		return fmt.Errorf("--api-base-url %q has scheme %q; only https (or http with --allow-insecure-api-url) is supported", u.Redacted(), u.Scheme)
+	}
+}
+
 // cacheOptions restricts the informers to the watched namespaces.
 func cacheOptions(namespaces string) cache.Options {
 	var opts cache.Options
@@ -102,6 +132,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if err := checkAPIBaseURL(o.apiBaseURL, o.allowInsecureURL); err != nil {
+		return err
+	}
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
@@ -112,6 +145,7 @@ func run() error {
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              leaderElectionID,
+		LeaderElectionNamespace:       o.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {

@@ -147,7 +147,7 @@ func (r *EnvironmentReconciler) ensureRemote(ctx context.Context, api managedage
 	if err != nil {
 		return nil, "", err
 	}
-	logf.FromContext(ctx).Info("Created remote environment", "environmentID", remote.ID, "name", name)
+	logf.FromContext(ctx).Info("Created remote environment", "environmentID", remote.ID, "remoteName", name)
 	r.Recorder.Eventf(env, nil, corev1.EventTypeNormal, ReasonCreated, "Create", "Created remote environment %s (%s)", remote.ID, name)
 	return remote, ReasonCreated, nil
 }

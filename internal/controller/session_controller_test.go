@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
-	"github.com/anthropics/managed-agents-operator/internal/controller"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 )
 
 // TestSessionFullTurn proves the main path: launch, one scripted turn, phase Succeeded with the
@@ -34,7 +34,7 @@ func TestSessionFullTurn(t *testing.T) {
 		t.Errorf("eventCount %d, simulator history has %d", sess.Status.EventCount, len(history))
 	}
 	cond := readyConditionOf(sess, v1alpha1.ConditionTurnComplete)
-	if cond != "True/"+controller.TurnEndTurn {
+	if cond != "True/"+sessionstatus.TurnEndTurn {
 		t.Errorf("TurnComplete = %s, want True/EndTurn", cond)
 	}
 	events := sessionEvents(t, sess)
@@ -94,7 +94,7 @@ func TestSessionToolConfirmation(t *testing.T) {
 			if len(pending) != 1 || pending[0].Kind != v1alpha1.PendingToolConfirmation || pending[0].ToolName != "bash" {
 				t.Fatalf("pending actions = %+v, want one bash confirmation", pending)
 			}
-			if readyConditionOf(sess, v1alpha1.ConditionTurnComplete) != "True/"+controller.TurnActionRequired {
+			if readyConditionOf(sess, v1alpha1.ConditionTurnComplete) != "True/"+sessionstatus.TurnActionRequired {
 				t.Errorf("TurnComplete = %s, want True/ActionRequired", readyConditionOf(sess, v1alpha1.ConditionTurnComplete))
 			}
 			answer := v1alpha1.ToolConfirmation{ToolUseID: pending[0].EventID, Decision: decision}
@@ -156,11 +156,11 @@ func TestSessionEndings(t *testing.T) {
 		turnReason   string
 		lastError    string
 	}{
-		{"refusal fails the session", "[[refuse:cyber]]", v1alpha1.SessionFailed, controller.TurnRefusal, ""},
-		{"a retrying error recovers", "[[error:retrying]]", v1alpha1.SessionSucceeded, controller.TurnEndTurn, "retrying"},
-		{"exhausted retries fail the turn", "[[error:exhausted]]", v1alpha1.SessionFailed, controller.TurnRetriesExhausted, "exhausted"},
+		{"refusal fails the session", "[[refuse:cyber]]", v1alpha1.SessionFailed, sessionstatus.TurnRefusal, ""},
+		{"a retrying error recovers", "[[error:retrying]]", v1alpha1.SessionSucceeded, sessionstatus.TurnEndTurn, "retrying"},
+		{"exhausted retries fail the turn", "[[error:exhausted]]", v1alpha1.SessionFailed, sessionstatus.TurnRetriesExhausted, "exhausted"},
 		{"a terminal error fails the session", "[[error:terminal]]", v1alpha1.SessionFailed, string(v1alpha1.SessionFailed), "terminal"},
-		{"budget reached", "[[budget]]", v1alpha1.SessionFailed, controller.TurnBudgetReached, ""},
+		{"budget reached", "[[budget]]", v1alpha1.SessionFailed, sessionstatus.TurnBudgetReached, ""},
 	}
 	f := newSessionFixture(t)
 	for i, tc := range cases {

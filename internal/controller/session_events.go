@@ -24,8 +24,9 @@ const (
 	AnnotationEventID       = "claude.anthropic.com/event-id"
 	AnnotationEventType     = "claude.anthropic.com/event-type"
 	AnnotationEventSequence = "claude.anthropic.com/sequence"
-	// sessionEventComponent is the reporting component of session events.
-	sessionEventComponent = "managed-agents-operator"
+	// sessionEventComponent is the reporting component of session events, the same as the
+	// controller's own Events so `kubectl describe` shows one source.
+	sessionEventComponent = "session-controller"
 )
 
 // eventTarget is the Session an Event is about.

@@ -12,6 +12,7 @@ import (
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
 	"github.com/anthropics/managed-agents-operator/internal/metrics"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 )
 
 // pumpStartWait is how soon to look again when the pump has not started yet.
@@ -31,7 +32,7 @@ func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, 
 	if counted, ok := r.countedUsage.Load(sess.UID); ok {
 		before = counted.(*v1alpha1.SessionUsage)
 	}
-	applySnapshot(&sess.Status, &snap)
+	sessionstatus.Apply(&sess.Status, &snap.State)
 	countUsage(sess, before)
 	if sess.Status.Usage != nil {
 		r.countedUsage.Store(sess.UID, sess.Status.Usage.DeepCopy())
@@ -45,8 +46,8 @@ func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, 
 	if err := r.interact(ctx, sess, api, stream, &snap); err != nil {
 		return r.fail(sess, err)
 	}
-	r.setPhase(sess, computePhase(sess, &snap))
-	sess.Status.ObservedGeneration = sess.Generation
+	r.setPhase(sess, sessionstatus.Phase(sess, &snap.State))
+	observeGeneration(sess)
 	if isFinished(sess.Status.Phase) {
 		r.Pump.Stop(client.ObjectKeyFromObject(sess))
 		return r.afterFinished(ctx, sess)
@@ -55,49 +56,58 @@ func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, 
 }
 
 // setPhase records a phase and its conditions, with an Event when the Session finishes.
-func (r *SessionReconciler) setPhase(sess *v1alpha1.Session, pr phaseResult) {
+func (r *SessionReconciler) setPhase(sess *v1alpha1.Session, pr sessionstatus.Result) {
 	st := &sess.Status
 	previous := st.Phase
-	st.Phase = pr.phase
+	st.Phase = pr.Phase
 	gen := sess.Generation
 	turn := metav1.ConditionFalse
-	if pr.turnComplete {
+	if pr.TurnComplete {
 		turn = metav1.ConditionTrue
 	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionTurnComplete, turn, pr.reason, pr.message)
+	setCondition(&st.Conditions, gen, v1alpha1.ConditionTurnComplete, turn, pr.Reason, pr.Message)
 	action := metav1.ConditionFalse
-	if pr.phase == v1alpha1.SessionRequiresAction {
+	if pr.Phase == v1alpha1.SessionRequiresAction {
 		action = metav1.ConditionTrue
 	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionActionRequired, action, pr.reason, pr.message)
-	ready, readyReason := metav1.ConditionTrue, string(pr.phase)
-	if pr.phase == v1alpha1.SessionFailed || pr.phase == v1alpha1.SessionTerminated || pr.phase == v1alpha1.SessionTimedOut {
+	setCondition(&st.Conditions, gen, v1alpha1.ConditionActionRequired, action, pr.Reason, pr.Message)
+	ready, readyReason := metav1.ConditionTrue, string(pr.Phase)
+	if pr.Phase == v1alpha1.SessionFailed || pr.Phase == v1alpha1.SessionTerminated || pr.Phase == v1alpha1.SessionTimedOut {
 		ready = metav1.ConditionFalse
 	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionReady, ready, readyReason, pr.message)
-	if !isFinished(pr.phase) {
+	setCondition(&st.Conditions, gen, v1alpha1.ConditionReady, ready, readyReason, pr.Message)
+	if !isFinished(pr.Phase) {
 		r.announced.Delete(sess.UID)
 		st.CompletionTime = nil
-		setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionFalse, string(pr.phase), pr.message)
+		setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionFalse, string(pr.Phase), pr.Message)
 		return
 	}
-	if previous != pr.phase || st.CompletionTime == nil {
+	if previous != pr.Phase || st.CompletionTime == nil {
 		now := metav1.Now()
 		st.CompletionTime = &now
 		// A stale cache can show the previous phase once more; this process announces each end once.
-		if last, ok := r.announced.Load(sess.UID); ok && last == pr.phase {
-			setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.phase), pr.message)
+		if last, ok := r.announced.Load(sess.UID); ok && last == pr.Phase {
+			setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.Phase), pr.Message)
 			return
 		}
-		r.announced.Store(sess.UID, pr.phase)
+		r.announced.Store(sess.UID, pr.Phase)
 		eventType := corev1.EventTypeNormal
-		if pr.phase != v1alpha1.SessionSucceeded {
+		if pr.Phase != v1alpha1.SessionSucceeded {
 			eventType = corev1.EventTypeWarning
 		}
-		r.Recorder.Eventf(sess, nil, eventType, string(pr.phase), "Finish", "Session %s: %s", pr.phase, pr.message)
-		metrics.SessionsFinished.WithLabelValues(sess.Namespace, string(pr.phase), pr.reason).Inc()
+		r.Recorder.Eventf(sess, nil, eventType, string(pr.Phase), "Finish", "Session %s: %s", pr.Phase, pr.Message)
+		metrics.SessionsFinished.WithLabelValues(sess.Namespace, string(pr.Phase), pr.Reason).Inc()
 	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.phase), pr.message)
+	setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.Phase), pr.Message)
+}
+
+// observeGeneration marks status and every condition as describing the current generation, so
+// `kubectl wait --for=condition=Launched` keeps working after the spec changes.
+func observeGeneration(sess *v1alpha1.Session) {
+	sess.Status.ObservedGeneration = sess.Generation
+	for i := range sess.Status.Conditions {
+		sess.Status.Conditions[i].ObservedGeneration = sess.Generation
+	}
 }
 
 // syncMutableFields pushes title, metadata and budget changes to the remote session.
@@ -134,8 +144,8 @@ func (r *SessionReconciler) timeout(ctx context.Context, sess *v1alpha1.Session,
 			return r.fail(sess, err)
 		}
 	}
-	r.setPhase(sess, phaseResult{phase: v1alpha1.SessionTimedOut, turnComplete: true, reason: string(v1alpha1.SessionTimedOut),
-		message: "spec.timeout of " + sess.Spec.Timeout.Duration.String() + " passed"})
+	r.setPhase(sess, sessionstatus.Result{Phase: v1alpha1.SessionTimedOut, TurnComplete: true, Reason: string(v1alpha1.SessionTimedOut),
+		Message: "spec.timeout of " + sess.Spec.Timeout.Duration.String() + " passed"})
 	r.Pump.Stop(client.ObjectKeyFromObject(sess))
 	return r.afterFinished(ctx, sess)
 }

@@ -10,6 +10,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 )
 
 // interact sends, exactly once each, what the spec asks for: an interrupt, answers to pending tool
@@ -31,31 +32,18 @@ func (r *SessionReconciler) interact(ctx context.Context, sess *v1alpha1.Session
 	return nil
 }
 
-// promptCount is how many user messages the create request carried.
-func promptCount(sess *v1alpha1.Session) int {
-	if sess.Spec.Prompt != "" {
-		return 1
-	}
-	return 0
-}
-
 // reconcileMessagesSent trusts the remote history over status: if the history holds more user
 // messages than status counts, a send landed but its status write was lost (a crash), so it must not
 // be sent again.
 func reconcileMessagesSent(sess *v1alpha1.Session, snap *snapshot) {
-	inHistory := snap.State.UserMessages - promptCount(sess)
+	inHistory := snap.State.UserMessages - sessionstatus.PromptCount(sess)
 	sent := max(int(sess.Status.MessagesSent), snap.SentMessages, inHistory)
 	sess.Status.MessagesSent = int32(min(sent, len(sess.Spec.Messages)))
 }
 
-// messageInFlight reports whether a message this operator sent is not in the history yet.
-func messageInFlight(sess *v1alpha1.Session, snap *snapshot) bool {
-	return snap.State.UserMessages < promptCount(sess)+int(sess.Status.MessagesSent)
-}
-
 func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
 	next := int(sess.Status.MessagesSent)
-	if next >= len(sess.Spec.Messages) || messageInFlight(sess, snap) || !readyForMessage(sess, snap) {
+	if next >= len(sess.Spec.Messages) || sessionstatus.MessageInFlight(sess, &snap.State) || !readyForMessage(sess, snap) {
 		return nil
 	}
 	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.MessageEvent(sess.Spec.Messages[next])); err != nil {
@@ -71,7 +59,7 @@ func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.
 func readyForMessage(sess *v1alpha1.Session, snap *snapshot) bool {
 	st := &snap.State
 	if st.Status == "" {
-		return st.UserMessages == 0 && promptCount(sess) == 0 // a session launched without a prompt
+		return st.UserMessages == 0 && sessionstatus.PromptCount(sess) == 0 // a session launched without a prompt
 	}
 	if !st.TurnEnded() {
 		return false

@@ -54,8 +54,12 @@ func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session) 
 		metrics.LaunchLatency.Observe(time.Since(sess.CreationTimestamp.Time).Seconds())
 	}
 	r.recordLaunch(sess, remote)
-	logf.FromContext(ctx).Info("Launched remote session", "sessionID", remote.ID, "agentID", remote.Agent.ID, "version", remote.Agent.Version)
-	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonLaunched, "Launch", "Launched remote session %s (agent %s version %d)", remote.ID, remote.Agent.ID, remote.Agent.Version)
+	if created {
+		logf.FromContext(ctx).Info("Launched remote session", "sessionID", remote.ID, "agentID", remote.Agent.ID, "version", remote.Agent.Version)
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonLaunched, "Launch", "Launched remote session %s (agent %s version %d)", remote.ID, remote.Agent.ID, remote.Agent.Version)
+	} else {
+		logf.FromContext(ctx).Info("Found the remote session launched earlier for this object", "sessionID", remote.ID)
+	}
 	r.Pump.Ensure(sess, api)
 	return ctrl.Result{}, nil
 }

@@ -28,11 +28,9 @@ Run 'make manifests' to regenerate.
   - environments
   - sessions
   verbs:
-  - create
   - delete
   - get
   - list
-  - patch
   - update
   - watch
 - apiGroups:
@@ -50,9 +48,7 @@ Run 'make manifests' to regenerate.
   - environments/status
   - sessions/status
   verbs:
-  - get
   - patch
-  - update
 {{- end }}
 
 {{- define "managed-agents-operator.rules.leaderElection" }}

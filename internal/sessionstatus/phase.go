@@ -1,0 +1,105 @@
+// Package sessionstatus builds a Session's status from its folded event history: the phase, the
+// TurnComplete condition's reason, and the bounded lists and texts. It is pure, so it is fuzzed and
+// benchmarked on its own.
+package sessionstatus
+
+import (
+	"fmt"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
+)
+
+// TurnComplete reasons, so `kubectl wait` users can tell how the turn ended.
+const (
+	TurnEndTurn          = "EndTurn"
+	TurnActionRequired   = "ActionRequired"
+	TurnRefusal          = "Refusal"
+	TurnBudgetReached    = "BudgetReached"
+	TurnRetriesExhausted = "RetriesExhausted"
+)
+
+// Result is a phase with the TurnComplete condition that goes with it.
+type Result struct {
+	Phase v1alpha1.SessionPhase
+	// TurnComplete, Reason and Message make the TurnComplete condition.
+	TurnComplete bool
+	Reason       string
+	Message      string
+}
+
+func working(phase v1alpha1.SessionPhase, message string) Result {
+	return Result{Phase: phase, Reason: string(phase), Message: message}
+}
+
+// Phase derives the phase from the folded event history and what is left to send.
+func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
+	switch st.Status {
+	case sessionevents.StatusTerminated:
+		return terminatedPhase(st)
+	case sessionevents.StatusRunning:
+		return working(v1alpha1.SessionRunning, "the agent is working")
+	case sessionevents.StatusRescheduling:
+		return working(v1alpha1.SessionRescheduling, "the platform is retrying after a transient error")
+	}
+	if MessageInFlight(sess, st) || (st.Status == "" && st.UserMessages > 0) || (st.Status == sessionevents.StatusIdle && !st.TurnEnded()) {
+		return working(v1alpha1.SessionRunning, "the agent is working")
+	}
+	if st.Status == sessionevents.StatusIdle && st.StopReason == "requires_action" {
+		if len(st.Pending) == 0 {
+			return working(v1alpha1.SessionRunning, "answers sent; the agent resumes")
+		}
+		return Result{Phase: v1alpha1.SessionRequiresAction, TurnComplete: true, Reason: TurnActionRequired,
+			Message: fmt.Sprintf("%d tool call(s) wait for an answer: see status.pendingActions", len(st.Pending))}
+	}
+	return idlePhase(sess, st)
+}
+
+// idlePhase is the phase of an idle session whose turn is over.
+func idlePhase(sess *v1alpha1.Session, st *sessionevents.State) Result {
+	if int(sess.Status.MessagesSent) < len(sess.Spec.Messages) && st.StopReason != "budget_reached" {
+		return working(v1alpha1.SessionIdle, "sending the next message")
+	}
+	finish := sess.Spec.CompletionPolicy != v1alpha1.CompletionNever
+	result := func(finishedPhase v1alpha1.SessionPhase, reason, message string) Result {
+		phase := v1alpha1.SessionIdle
+		if finish {
+			phase = finishedPhase
+		}
+		return Result{Phase: phase, TurnComplete: true, Reason: reason, Message: message}
+	}
+	switch st.StopReason {
+	case "refusal":
+		msg := "the model refused"
+		if d := st.StopDetails; d != nil && d.Category != "" {
+			msg += " (" + d.Category + ")"
+		}
+		return result(v1alpha1.SessionFailed, TurnRefusal, msg)
+	case "budget_reached":
+		return result(v1alpha1.SessionFailed, TurnBudgetReached, "the budget is used up; raise spec.budget.maxListCostUSD to continue")
+	case "retries_exhausted":
+		return result(v1alpha1.SessionFailed, TurnRetriesExhausted, "the turn failed after repeated errors")
+	}
+	return result(v1alpha1.SessionSucceeded, TurnEndTurn, "the agent finished its turn and every message was answered")
+}
+
+func terminatedPhase(st *sessionevents.State) Result {
+	if e := st.LastError; e != nil && e.RetryStatus == "terminal" {
+		return Result{Phase: v1alpha1.SessionFailed, TurnComplete: true, Reason: string(v1alpha1.SessionFailed),
+			Message: fmt.Sprintf("terminated by %s: %s", e.Type, e.Message)}
+	}
+	return Result{Phase: v1alpha1.SessionTerminated, TurnComplete: true, Reason: string(v1alpha1.SessionTerminated), Message: "the remote session ended"}
+}
+
+// PromptCount is how many user messages the create request carried.
+func PromptCount(sess *v1alpha1.Session) int {
+	if sess.Spec.Prompt != "" {
+		return 1
+	}
+	return 0
+}
+
+// MessageInFlight reports whether a message the operator sent is not in the history yet.
+func MessageInFlight(sess *v1alpha1.Session, st *sessionevents.State) bool {
+	return st.UserMessages < PromptCount(sess)+int(sess.Status.MessagesSent)
+}
