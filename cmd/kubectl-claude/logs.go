@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/anthropics/managed-agents-operator/internal/plugin"
+)
+
+func newLogsCommand(o *options) *cobra.Command {
+	var follow, full bool
+	cmd := &cobra.Command{
+		Use:   "logs SESSION [-f]",
+		Short: "Print a session's conversation: messages, tool calls and results, actions, errors and phase changes",
+		Long: `Print a session's conversation in order, each line with its time, rebuilt from the Session's
+Kubernetes Events (sorted by their sequence annotation) and its status. Events expire after an
+hour by default; the newest summaries in status.recentEvents stand in for expired ones.`,
+		Example: `  kubectl claude logs coder-x7k2p
+  kubectl claude logs coder-x7k2p -f`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: o.completeSessions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return printLogs(cmd, o, args[0], follow, full)
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the agent's turn ends (or Ctrl-C)")
+	cmd.Flags().BoolVar(&full, "full", false, "print tool inputs and results in full instead of truncating them")
+	return cmd
+}
+
+func printLogs(cmd *cobra.Command, o *options, name string, follow, full bool) error {
+	key, err := o.key(name)
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	src := plugin.KubeSource{Client: c, Key: key}
+	sess, err := src.Session(ctx)
+	if err != nil {
+		return err
+	}
+	entries, err := plugin.Conversation(ctx, src, sess)
+	if err != nil {
+		return err
+	}
+	format := o.formatter(full)
+	for _, e := range entries {
+		fmt.Fprint(o.streams.Out, format.Entry(e))
+	}
+	if !follow {
+		fmt.Fprint(o.streams.Out, plugin.Footer(sess, o.styler()))
+		return nil
+	}
+	_, err = o.follow(ctx, c, key, sess.Generation, full, entries)
+	return err
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/anthropics/managed-agents-operator/internal/plugin"
+)
+
+// runFlags are the flags of `kubectl claude run`.
+type runFlags struct {
+	agent, env, prompt, file, title string
+	follow                          bool
+}
+
+func newRunCommand(o *options) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run --agent NAME --env NAME [--prompt TEXT | -f FILE | < FILE] [--title TITLE] [--follow]",
+		Short: "Start a session and print its name (with --follow, stream the conversation)",
+		Example: `  kubectl claude run --agent coder --env python-dev --prompt "Fix the failing test" --follow
+  kubectl claude run --agent coder --env python-dev -f task.md
+  git diff | kubectl claude run --agent reviewer --env python-dev --title "Review my diff"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSession(cmd, o, &f)
+		},
+	}
+	cmd.Flags().StringVar(&f.agent, "agent", "", "Agent in the namespace to run (required)")
+	cmd.Flags().StringVar(&f.env, "env", "", "Environment in the namespace to run in (required)")
+	cmd.Flags().StringVar(&f.prompt, "prompt", "", "the first message")
+	cmd.Flags().StringVarP(&f.file, "filename", "f", "", "read the first message from a file (- for stdin)")
+	cmd.Flags().StringVar(&f.title, "title", "", "title of the remote session (default <namespace>/<name>)")
+	cmd.Flags().BoolVar(&f.follow, "follow", false, "stream the conversation until the turn ends; exit non-zero when the session fails or refuses")
+	return cmd
+}
+
+func runSession(cmd *cobra.Command, o *options, f *runFlags) error {
+	prompt, err := plugin.ReadText("prompt", f.prompt, f.file, o.streams.In, o.stdinIsTerminal())
+	if err != nil {
+		return err
+	}
+	ns, err := o.namespace()
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	sess, warnings, err := plugin.CreateSession(ctx, c, plugin.RunOptions{
+		Namespace: ns, Agent: f.agent, Environment: f.env, Prompt: prompt, Title: f.title,
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(o.streams.ErrOut, "warning: "+w)
+	}
+	if !f.follow {
+		fmt.Fprintln(o.streams.Out, sess.Name)
+		return nil
+	}
+	fmt.Fprintf(o.streams.ErrOut, "session %s created; following it (Ctrl-C stops following, not the session)\n", sess.Name)
+	key, err := o.key(sess.Name)
+	if err != nil {
+		return err
+	}
+	done, err := o.follow(ctx, c, key, sess.Generation, false, nil)
+	if err != nil {
+		return err
+	}
+	return plugin.Outcome(done)
+}
