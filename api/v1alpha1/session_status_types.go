@@ -192,6 +192,10 @@ type EventSummary struct {
 	// Type of the event, for example agent.message.
 	// +kubebuilder:validation:MaxLength=64
 	Type string `json:"type"`
+	// Reason is the Kubernetes Event reason of the event (AgentMessage, TurnEnded, Refusal, ...).
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	Reason string `json:"reason,omitempty"`
 	// Time the platform processed the event.
 	// +optional
 	Time *metav1.Time `json:"time,omitempty"`

@@ -41,9 +41,9 @@ func (r *AgentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	original := agent.DeepCopy()
 	result, err := r.reconcileAgent(ctx, agent)
 	if err := r.patchStatus(ctx, original, agent); err != nil {
-		return ctrl.Result{}, err
+		return quietConflict(ctrl.Result{}, err)
 	}
-	return result, err
+	return quietConflict(result, err)
 }
 
 // patchStatus writes the status only when it changed: a no-op reconcile costs no write.
@@ -52,7 +52,7 @@ func (r *AgentReconciler) patchStatus(ctx context.Context, original, agent *v1al
 		return nil
 	}
 	metrics.StatusPatches.WithLabelValues("Agent").Inc()
-	return client.IgnoreNotFound(r.Status().Patch(ctx, agent, client.MergeFrom(original)))
+	return client.IgnoreNotFound(r.Status().Patch(ctx, agent, statusPatch(original, agent)))
 }
 
 func (r *AgentReconciler) reconcileAgent(ctx context.Context, agent *v1alpha1.Agent) (ctrl.Result, error) {

@@ -37,11 +37,11 @@ func (r *EnvironmentReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	result, err := r.reconcileEnvironment(ctx, env)
 	if !equality.Semantic.DeepEqual(original.Status, env.Status) && controllerutil.ContainsFinalizer(env, Finalizer) {
 		metrics.StatusPatches.WithLabelValues("Environment").Inc()
-		if perr := r.Status().Patch(ctx, env, client.MergeFrom(original)); client.IgnoreNotFound(perr) != nil {
-			return ctrl.Result{}, perr
+		if perr := r.Status().Patch(ctx, env, statusPatch(original, env)); client.IgnoreNotFound(perr) != nil {
+			return quietConflict(ctrl.Result{}, perr)
 		}
 	}
-	return result, err
+	return quietConflict(result, err)
 }
 
 func (r *EnvironmentReconciler) reconcileEnvironment(ctx context.Context, env *v1alpha1.Environment) (ctrl.Result, error) {

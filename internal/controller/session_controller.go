@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
@@ -56,9 +57,9 @@ func (r *SessionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	original := sess.DeepCopy()
 	result, err := r.reconcileSession(ctx, sess)
 	if werr := r.writeStatus(ctx, original, sess, &result); werr != nil {
-		return ctrl.Result{}, werr
+		return quietConflict(ctrl.Result{}, werr)
 	}
-	return result, err
+	return quietConflict(result, err)
 }
 
 func (r *SessionReconciler) reconcileSession(ctx context.Context, sess *v1alpha1.Session) (ctrl.Result, error) {
@@ -87,6 +88,7 @@ func (r *SessionReconciler) reconcileSession(ctx context.Context, sess *v1alpha1
 	}
 	if isFinished(sess.Status.Phase) && !r.reopens(sess) {
 		r.Pump.Stop(client.ObjectKeyFromObject(sess))
+		r.observeFinished(ctx, sess, api)
 		return r.afterFinished(ctx, sess)
 	}
 	return r.follow(ctx, sess, api)
@@ -110,7 +112,7 @@ func (r *SessionReconciler) writeStatus(ctx context.Context, original, sess *v1a
 		}
 	}
 	metrics.StatusPatches.WithLabelValues("Session").Inc()
-	if err := r.Status().Patch(ctx, sess, client.MergeFrom(original)); err != nil {
+	if err := r.Status().Patch(ctx, sess, statusPatch(original, sess)); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	r.lastWrite.Store(key, time.Now())
@@ -170,6 +172,18 @@ func (r *SessionReconciler) reopens(sess *v1alpha1.Session) bool {
 	moreMessages := int(st.MessagesSent) < len(sess.Spec.Messages)
 	budgetRaised := st.StopReason == "budget_reached" && st.ObservedGeneration != sess.Generation
 	return moreMessages || budgetRaised
+}
+
+// observeFinished applies title and metadata edits to a finished session, best effort (the remote
+// may be archived or terminated), and marks the new generation observed either way.
+func (r *SessionReconciler) observeFinished(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) {
+	if sess.Status.ObservedGeneration == sess.Generation {
+		return
+	}
+	if err := r.syncMutableFields(ctx, sess, api); err != nil {
+		logf.FromContext(ctx).Info("Could not update a finished session", "sessionID", sess.Status.ID, "error", err.Error())
+	}
+	observeGeneration(sess)
 }
 
 // afterFinished applies ttlSecondsAfterFinished.

@@ -176,7 +176,9 @@ func (s *sessionStream) follow(ctx context.Context) (bool, error) {
 			}
 			seen = nil // past the overlap with the history: every later event is new
 		}
-		s.apply(ctx, &ev)
+		if err := s.apply(ctx, &ev); err != nil {
+			return false, err // reconnect: the re-fold writes the Events that failed
+		}
 		if s.ended() {
 			return true, nil
 		}
@@ -221,30 +223,37 @@ func (s *sessionStream) foldHistory(ctx context.Context) (map[string]bool, error
 	if err != nil {
 		return nil, err
 	}
-	s.emit(ctx, pending)
+	emitErr := s.emit(ctx, pending)
 	s.mu.Lock()
 	s.state, s.synced = fresh, true
 	s.listings++
 	s.mu.Unlock()
 	s.refreshUsage(ctx)
 	s.pump.wake(s.key)
-	return seen, nil
+	return seen, emitErr
 }
 
-// apply folds one live event, writes its Kubernetes Event and wakes the reconciler.
-func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) {
+// apply writes one live event's Kubernetes Event, then folds it into the state and wakes the
+// reconciler. The Event comes first: once the state shows the event, the reconciler may finish the
+// Session and stop this stream, and the Event must exist by then.
+func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) error {
 	s.mu.Lock()
-	sum := s.state.Apply(ev)
-	seq := s.state.Count
+	seq := s.state.Count + 1 // only this goroutine folds, so the sequence holds
+	s.mu.Unlock()
+	if err := s.emit(ctx, []pendingEvent{{seq: seq, ev: *ev, sum: sessionevents.Summarize(ev)}}); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.state.Apply(ev)
 	if s.unwrittenSince.IsZero() {
 		s.unwrittenSince = time.Now()
 	}
 	s.mu.Unlock()
-	s.emit(ctx, []pendingEvent{{seq: seq, ev: *ev, sum: sum}})
 	if ev.Type == "session.status_idle" || ev.Type == "session.status_terminated" {
 		s.refreshUsage(ctx)
 	}
 	s.pump.wake(s.key)
+	return nil
 }
 
 type pendingEvent struct {
@@ -253,8 +262,9 @@ type pendingEvent struct {
 	sum sessionevents.Summary
 }
 
-// emit writes Kubernetes Events for events not yet written by this or an earlier process.
-func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) {
+// emit writes Kubernetes Events for events not yet written by this or an earlier process, in order.
+// It stops at the first failure so that the high-water mark never passes an event without its Event.
+func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) error {
 	for _, p := range events {
 		s.mu.Lock()
 		already := p.seq <= s.emitted
@@ -262,14 +272,25 @@ func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) {
 		if already || p.sum.Reason == "" {
 			continue
 		}
-		if err := s.pump.events.Write(ctx, s.target, p.seq, &p.ev, p.sum); err != nil {
-			logf.FromContext(ctx).Error(err, "Writing session event", "session", s.key, "eventID", p.ev.ID)
-			continue
+		if err := s.writeEvent(ctx, p); err != nil {
+			logf.FromContext(ctx).Error(err, "Writing session event; retrying after a re-fold", "session", s.key, "eventID", p.ev.ID)
+			return err
 		}
 		s.mu.Lock()
 		s.emitted = max(s.emitted, p.seq)
 		s.mu.Unlock()
 	}
+	return nil
+}
+
+// eventWriteTimeout bounds one Event write. The write outlives a stopped stream, so that stopping a
+// finished session's stream never cuts an Event in half.
+const eventWriteTimeout = 10 * time.Second
+
+func (s *sessionStream) writeEvent(ctx context.Context, p pendingEvent) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eventWriteTimeout)
+	defer cancel()
+	return s.pump.events.Write(wctx, s.target, p.seq, &p.ev, p.sum)
 }
 
 // refreshUsage reads the session's cumulative usage once a turn ends.

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
@@ -32,6 +34,25 @@ func configHash(parts ...any) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// statusPatch is a merge patch of status that fails on a stale resourceVersion. Without the lock, a
+// patch computed from a stale cache could omit a field that changed A->B->A and leave B on the server.
+// The object's own resourceVersion is used: it is the cache's, or newer when this reconcile updated
+// the object (a finalizer), which leaves status untouched.
+func statusPatch(original, obj client.Object) client.Patch {
+	base := original.DeepCopyObject().(client.Object)
+	base.SetResourceVersion(obj.GetResourceVersion())
+	return client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
+}
+
+// quietConflict turns a write conflict (our cache was stale) into a plain requeue: the next reconcile
+// reads the fresh object. Other errors pass through.
+func quietConflict(result ctrl.Result, err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{Requeue: true}, nil
+	}
+	return result, err
 }
 
 // isReady reports whether the Ready condition is True.

@@ -27,6 +27,7 @@ const (
 type Recent struct {
 	ID      string
 	Type    string
+	Reason  string
 	Time    time.Time
 	Summary string
 }
@@ -94,7 +95,7 @@ func (s *State) Apply(e *Event) Summary {
 	sum := Summarize(e)
 	s.track(e)
 	if sum.Reason != "" {
-		s.Recent = append(s.Recent, Recent{ID: e.ID, Type: e.Type, Time: e.Time(), Summary: Truncate(sum.Message, 256)})
+		s.Recent = append(s.Recent, Recent{ID: e.ID, Type: e.Type, Reason: sum.Reason, Time: e.Time(), Summary: Truncate(sum.Message, 256)})
 		if len(s.Recent) > MaxRecent {
 			s.Recent = s.Recent[len(s.Recent)-MaxRecent:]
 		}

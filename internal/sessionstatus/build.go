@@ -23,7 +23,7 @@ func Apply(st *v1alpha1.SessionStatus, s *sessionevents.State) {
 	}
 	st.RecentEvents = nil
 	for _, e := range s.Recent {
-		summary := v1alpha1.EventSummary{ID: e.ID, Type: sessionevents.Truncate(e.Type, 64), Summary: e.Summary}
+		summary := v1alpha1.EventSummary{ID: e.ID, Type: sessionevents.Truncate(e.Type, 64), Reason: e.Reason, Summary: e.Summary}
 		if !e.Time.IsZero() {
 			t := metav1.NewTime(e.Time)
 			summary.Time = &t

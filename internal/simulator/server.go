@@ -66,6 +66,9 @@ type Server struct {
 	closed   bool
 	closing  chan struct{}
 	turns    sync.WaitGroup
+
+	// load is the benchmark load generator (load.go).
+	load loadGen
 }
 
 // New returns a Server with no resources.
@@ -162,6 +165,7 @@ func (s *Server) routes() {
 	a.HandleFunc("GET /_simulator/faults", s.handleFaults)
 	a.HandleFunc("POST /_simulator/faults", s.handleFaults)
 	a.HandleFunc("DELETE /_simulator/faults", s.handleFaults)
+	s.loadRoutes(a)
 	a.HandleFunc("GET /_simulator/health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})

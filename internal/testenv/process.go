@@ -50,10 +50,15 @@ func StartProcess(name, path string, args []string, env ...string) (*Process, er
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	go p.collect(pr)
+	drained := make(chan struct{})
+	go func() {
+		p.collect(pr)
+		close(drained)
+	}()
 	go func() {
 		_ = p.cmd.Wait()
 		_ = pw.Close()
+		<-drained // keep every line a dying process printed
 		close(p.done)
 	}()
 	return p, nil
