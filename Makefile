@@ -47,17 +47,35 @@ lint: ## Run golangci-lint with the checked-in configuration.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: test
-test: tools verify lint test-go ## Everything CI runs: tools, verify, lint and all tests on a real API server.
+test: tools verify lint test-go test-observability ## Everything CI runs: tools, verify, lint and all tests on a real API server.
 
 .PHONY: test-go
 test-go: ## Run the Go tests (race detector on) against the control plane in ./bin/k8s.
 	go vet ./...
 	go test -race -count=1 -timeout 20m ./...
 
+.PHONY: test-observability
+test-observability: ## Check the chart's alert rules and dashboard queries with Prometheus's own parsers.
+	cd hack/observability && go test -count=1 ./...
+
+.PHONY: dashboard
+dashboard: ## Render docs/img/dashboard.png from a metrics capture (see docs/observability.md).
+	cd hack/observability && go run ./cmd/render -in ../../docs/img/metrics-capture.txt.gz -out ../../docs/img/dashboard.png
+
 .PHONY: build
 build: ## Build the manager, simulator and kubectl plugin into ./bin.
 	go build -o $(BIN)/manager ./cmd/manager
 	go build -o $(BIN)/simulator ./cmd/simulator
+
+.PHONY: bench
+bench: ## Benchmarks (control plane, simulator, manager, load driver): prints the table, writes bench/results/latest.{md,json}.
+	@hack/build-tools.sh etcd kube-apiserver
+	go run ./bench/cmd/benchdriver $(BENCH_FLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: ## A small, quick run of every benchmark scenario (not part of make test); writes bench/results/smoke/.
+	@hack/build-tools.sh etcd kube-apiserver
+	go run ./bench/cmd/benchdriver -smoke $(BENCH_FLAGS)
 
 .PHONY: run-simulator
 run-simulator: ## Run the Managed Agents simulator on 127.0.0.1:8765.
