@@ -149,6 +149,9 @@ type SessionUsage struct {
 	// CacheCreationInputTokens written to the prompt cache (5 minute and 1 hour).
 	// +optional
 	CacheCreationInputTokens int64 `json:"cacheCreationInputTokens,omitempty"`
+	// TotalTokens is the sum of input, output and cache tokens, for `kubectl get`.
+	// +optional
+	TotalTokens int64 `json:"totalTokens,omitempty"`
 	// ListCostUSD is the cost at list prices, in US dollars, for example "0.42".
 	// +kubebuilder:validation:MaxLength=32
 	// +optional

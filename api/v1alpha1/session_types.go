@@ -313,6 +313,7 @@ type CustomToolResult struct {
 // +kubebuilder:printcolumn:name="Agent",type=string,JSONPath=`.spec.agentRef.name`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Stop Reason",type=string,JSONPath=`.status.stopReason`
+// +kubebuilder:printcolumn:name="Tokens",type=integer,JSONPath=`.status.usage.totalTokens`
 // +kubebuilder:printcolumn:name="Cost",type=string,JSONPath=`.status.usage.listCostUSD`
 // +kubebuilder:printcolumn:name="Events",type=integer,JSONPath=`.status.eventCount`
 // +kubebuilder:printcolumn:name="Remote ID",type=string,JSONPath=`.status.id`,priority=1

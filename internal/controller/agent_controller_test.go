@@ -314,3 +314,21 @@ func containsAny(s string, subs ...string) bool {
 	}
 	return false
 }
+
+// TestAgentArchivedOutOfBand proves an agent archived behind the operator's back (it is read-only
+// from then on) gets a clear RemoteArchived condition at the next resync instead of failed updates.
+func TestAgentArchivedOutOfBand(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	agent := newAgent(newNamespace(t), "archived")
+	agent.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	create(t, agent)
+	key := client.ObjectKeyFromObject(agent)
+	agent = waitAgent(t, key, "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
+	if _, err := sdk().Beta.Agents.Archive(ctx, agent.Status.ID, anthropic.BetaAgentArchiveParams{}); err != nil {
+		t.Fatal(err)
+	}
+	agent = waitAgent(t, key, "RemoteArchived", func(a *v1alpha1.Agent) bool { return hasReason(a.Status.Conditions, controller.ReasonRemoteArchived) })
+	if msg := readyCondition(agent.Status.Conditions); !strings.Contains(msg, agent.Status.ID) {
+		t.Errorf("condition does not name the remote agent: %s", msg)
+	}
+}

@@ -50,6 +50,7 @@ func usageStatus(u *sessionevents.Usage) *v1alpha1.SessionUsage {
 		CacheCreationInputTokens: u.CacheCreation.Ephemeral1h + u.CacheCreation.Ephemeral5m,
 		ActiveSeconds:            int64(u.ActiveSeconds),
 	}
+	out.TotalTokens = out.InputTokens + out.OutputTokens + out.CacheReadInputTokens + out.CacheCreationInputTokens
 	if u.ListCost != nil {
 		out.ListCostUSD = managedagents.MinorUnitsToUSD(u.ListCost.Amount)
 	}

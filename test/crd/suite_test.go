@@ -12,10 +12,14 @@ import (
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
-var k8s client.Client
+var (
+	k8s client.Client
+	env *testenv.Env
+)
 
 func TestMain(m *testing.M) {
-	env, err := testenv.Start()
+	var err error
+	env, err = testenv.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -90,7 +90,8 @@ func TestConversation(t *testing.T) {
 		"--watch-namespaces="+c.ns,
 		"--api-key-secret="+operatorNS+"/claude-api-key",
 		"--api-base-url="+c.sim.URL,
-		"--zap-log-level=debug", // the noisiest level: a leak would show here first
+		"--allow-insecure-api-url", // the simulator speaks plain http
+		"--zap-log-level=debug",    // the noisiest level: a leak would show here first
 	)
 	for _, step := range []struct {
 		name string
@@ -130,11 +131,11 @@ func (c *conversation) columns(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want a header and one row:\n%s", strings.Join(lines, "\n"))
 	}
-	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME AGENT PHASE STOP REASON COST EVENTS AGE" {
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME AGENT PHASE STOP REASON TOKENS COST EVENTS AGE" {
 		t.Errorf("columns: %v", got)
 	}
 	row := strings.Fields(lines[1])
-	if len(row) != 7 || row[0] != "hello" || row[1] != "coder" || row[2] != "Succeeded" || row[3] != "end_turn" || row[5] == "0" {
+	if len(row) != 8 || row[0] != "hello" || row[1] != "coder" || row[2] != "Succeeded" || row[3] != "end_turn" || row[4] == "0" || row[6] == "0" {
 		t.Errorf("row: %v", row)
 	}
 	all := kubectl(t, "get", "claude", "-n", c.ns)
