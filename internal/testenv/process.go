@@ -21,7 +21,7 @@ func BuildBinary(dir, pkg string) (string, error) {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir = RepoRoot()
 	if output, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, output)
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, output)
 	}
 	return out, nil
 }
