@@ -46,11 +46,14 @@ func statusPatch(original, obj client.Object) client.Patch {
 	return client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
 }
 
+// conflictRequeue is how soon a reconcile that hit a stale cache looks again.
+const conflictRequeue = 250 * time.Millisecond
+
 // quietConflict turns a write conflict (our cache was stale) into a plain requeue: the next reconcile
 // reads the fresh object. Other errors pass through.
 func quietConflict(result ctrl.Result, err error) (ctrl.Result, error) {
 	if apierrors.IsConflict(err) {
-		return ctrl.Result{Requeue: true}, nil
+		return ctrl.Result{RequeueAfter: conflictRequeue}, nil
 	}
 	return result, err
 }
