@@ -44,15 +44,38 @@ verify: generate manifests ## Fail when generated files are stale or go.mod is u
 .PHONY: lint
 lint: ## Run golangci-lint with the checked-in configuration.
 	@hack/build-tools.sh golangci-lint
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --allow-parallel-runners ./...
 
 .PHONY: test
-test: tools verify lint test-go test-observability ## Everything CI runs: tools, verify, lint and all tests on a real API server.
+test: tools verify lint test-go test-observability fuzz-short ## Everything CI runs: tools, verify, lint, all tests on a real API server, a short fuzz run.
 
 .PHONY: test-go
 test-go: ## Run the Go tests (race detector on) against the control plane in ./bin/k8s.
 	go vet ./...
 	go test -race -count=1 -timeout 20m ./...
+
+# The fuzzers as PACKAGE:FuzzName. Their seed corpora are checked in under each package's testdata/fuzz.
+FUZZ_TARGETS   := ./internal/sessionevents:FuzzDecodeAndFold ./internal/sessionstatus:FuzzStatusStaysSmall \
+	./internal/managedagents:FuzzAgentRoundTrip
+FUZZTIME       ?= 3m
+FUZZTIME_SHORT ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Run each fuzzer for FUZZTIME (3m); a failing input is written to its testdata/fuzz.
+	@for target in $(FUZZ_TARGETS); do \
+		pkg="$${target%%:*}"; name="$${target##*:}"; \
+		echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	done
+
+.PHONY: fuzz-short
+fuzz-short: ## Run each fuzzer for FUZZTIME_SHORT (10s), as make test does.
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+
+.PHONY: test-chaos
+test-chaos: ## The full chaos suite (CHAOS_FULL=1): 50 long Sessions under kills, faults, leader failover and an API server outage.
+	@hack/build-tools.sh etcd kube-apiserver
+	CHAOS_FULL=1 go test -count=1 -timeout 60m -v ./test/chaos/
 
 .PHONY: test-observability
 test-observability: ## Check the chart's alert rules and dashboard queries with Prometheus's own parsers.

@@ -228,6 +228,7 @@ start_manager() {
 		--zap-encoder console --resync-period 1m)
 	if [[ -n "$API_BASE_URL" ]]; then
 		args+=(--api-base-url "$API_BASE_URL")
+		if [[ "$API_BASE_URL" == http://* ]]; then args+=(--allow-insecure-api-url); fi # the local simulator
 	fi
 	start manager env -u ANTHROPIC_API_KEY "$BIN/manager" "${args[@]}"
 	if ! wait_for "manager" 60 http_ok "http://127.0.0.1:$probe_port/readyz"; then

@@ -50,6 +50,10 @@ type options struct {
 	sessionWorkers     int
 	kubeQPS            float64
 	kubeBurst          int
+	apiQPS             float64
+	statusInterval     time.Duration
+	apiBurst           int
+	pprofAddr          string
 	zap                zap.Options
 }
 
@@ -69,6 +73,10 @@ func parseFlags() options {
 	flag.IntVar(&o.sessionWorkers, "session-concurrency", 8, "Parallel reconciles of Sessions.")
 	flag.Float64Var(&o.kubeQPS, "kube-api-qps", 100, "Requests per second to the Kubernetes API (status writes and Events).")
 	flag.IntVar(&o.kubeBurst, "kube-api-burst", 200, "Burst of requests to the Kubernetes API.")
+	flag.DurationVar(&o.statusInterval, "status-interval", time.Second, "Coalesce a Session's status writes driven by its event stream to at most one per interval; phase changes are written at once.")
+	flag.Float64Var(&o.apiQPS, "api-qps", 10, "Requests per second to the Managed Agents API, per API key (shared by every controller and stream).")
+	flag.IntVar(&o.apiBurst, "api-burst", 20, "Burst of requests to the Managed Agents API, per API key.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address that serves net/http/pprof (for example 127.0.0.1:6060); empty disables it.")
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
@@ -110,9 +118,11 @@ func checkAPIBaseURL(raw string, allowInsecure bool) error {
 	}
 }
 
-// cacheOptions restricts the informers to the watched namespaces.
+// cacheOptions restricts the informers to the watched namespaces. Cached objects drop their
+// managedFields, which nothing reads: with many Sessions they are a large share of the cache's memory
+// and of the copying and patch computation each reconcile does.
 func cacheOptions(namespaces string) cache.Options {
-	var opts cache.Options
+	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	for _, ns := range strings.Split(namespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			if opts.DefaultNamespaces == nil {
@@ -147,6 +157,7 @@ func run() error {
 		LeaderElectionID:              leaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
+		PprofBindAddress:              o.pprofAddr,
 	})
 	if err != nil {
 		return err
@@ -167,7 +178,9 @@ func run() error {
 
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultSecret types.NamespacedName) error {
 	opts := controller.Options{
-		Factory:                managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: o.apiBaseURL}),
+		Factory: managedagents.NewFactory(managedagents.FactoryOptions{
+			BaseURL: o.apiBaseURL, RequestsPerSecond: o.apiQPS, Burst: o.apiBurst,
+		}),
 		DefaultAPIKeySecret:    defaultSecret,
 		ResyncPeriod:           o.resyncPeriod,
 		AgentConcurrency:       o.agentWorkers,
@@ -176,6 +189,6 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultS
 	if err := controller.SetupAgentAndEnvironment(ctx, mgr, opts); err != nil {
 		return err
 	}
-	_, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers})
+	_, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers, StatusInterval: o.statusInterval})
 	return err
 }

@@ -42,6 +42,8 @@ type SessionReconciler struct {
 	launched sync.Map // types.UID -> string
 	// announced remembers the finished phase already counted and reported, per Session UID.
 	announced sync.Map // types.UID -> v1alpha1.SessionPhase
+	// statusPatcher writes status without decoding the answer; nil uses the client.
+	statusPatcher *statusPatcher
 }
 
 // Reconcile brings one Session forward. See reconcileSession.
@@ -71,16 +73,21 @@ func (r *SessionReconciler) reconcileSession(ctx context.Context, sess *v1alpha1
 			"annotation "+AnnotationPaused+" is \"true\": nothing is sent until it is removed")
 		return ctrl.Result{}, nil
 	}
+	// A finalizer stored by this reconcile proves that no remote session exists yet: every create
+	// comes after the finalizer is stored, and this Update would have conflicted had another process
+	// stored it first. Such a launch needs no search for an earlier create.
+	neverLaunched := false
 	if controllerutil.AddFinalizer(sess, Finalizer) {
 		if err := r.Update(ctx, sess); err != nil {
 			return ctrl.Result{}, err
 		}
+		neverLaunched = true
 	}
 	if sess.Status.Phase == "" {
 		sess.Status.Phase = v1alpha1.SessionPending
 	}
 	if sess.Status.ID == "" {
-		return r.launch(ctx, sess)
+		return r.launch(ctx, sess, neverLaunched)
 	}
 	api, err := r.apiClient(ctx, sess)
 	if err != nil {
@@ -112,7 +119,13 @@ func (r *SessionReconciler) writeStatus(ctx context.Context, original, sess *v1a
 		}
 	}
 	metrics.StatusPatches.WithLabelValues("Session").Inc()
-	if err := r.Status().Patch(ctx, sess, statusPatch(original, sess)); err != nil {
+	var err error
+	if r.statusPatcher != nil {
+		err = r.statusPatcher.patch(ctx, original, sess)
+	} else {
+		err = r.Status().Patch(ctx, sess, statusPatch(original, sess))
+	}
+	if err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	r.lastWrite.Store(key, time.Now())

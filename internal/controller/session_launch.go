@@ -27,9 +27,10 @@ const (
 const defaultGitHubTokenKey = "token"
 
 // launch resolves references and credentials and creates the remote session exactly once: it looks
-// for a session carrying this object's UID before every create, and the create is never retried by
-// the SDK, so a lost response cannot leave two sessions.
-func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session) (ctrl.Result, error) {
+// for a session carrying this object's UID before every create that may follow an earlier one (all
+// but the first, which neverLaunched marks), and the create is never retried by the SDK, so a lost
+// response cannot leave two sessions.
+func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session, neverLaunched bool) (ctrl.Result, error) {
 	in, err := r.resolveReferences(ctx, sess)
 	if err != nil {
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReferencesResolved, metav1.ConditionFalse, ReasonReferenceNotReady, err.Error())
@@ -45,7 +46,7 @@ func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session) 
 	if in.GitHubTokens, err = r.githubTokens(ctx, sess); err != nil {
 		return r.fail(sess, err)
 	}
-	remote, created, err := r.findOrCreate(ctx, api, sess, in)
+	remote, created, err := r.findOrCreate(ctx, api, sess, in, neverLaunched)
 	if err != nil {
 		return r.launchFailed(sess, err)
 	}
@@ -66,15 +67,19 @@ func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session) 
 
 // findOrCreate returns the session already created for this object or creates it, and reports
 // whether it created one. This process remembers what it launched, so a reconcile that reads a
-// stale cache costs one GET; otherwise it searches the API for a session carrying the UID.
-func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.Client, sess *v1alpha1.Session, in managedagents.SessionInputs) (*managedagents.Session, bool, error) {
+// stale cache costs one GET; otherwise, unless the object was never launched, it searches the API
+// for a session carrying the UID. The search lists the agent's recent sessions, so skipping it keeps
+// a launch at two API calls however many sessions the agent has.
+func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.Client, sess *v1alpha1.Session, in managedagents.SessionInputs, neverLaunched bool) (*managedagents.Session, bool, error) {
 	if id, ok := r.launched.Load(sess.UID); ok {
 		remote, err := api.GetSession(ctx, id.(string))
 		return remote, false, err
 	}
-	since := sess.CreationTimestamp.Add(-5 * time.Minute)
-	if found, err := api.FindSession(ctx, in.AgentID, string(sess.UID), since); err != nil || found != nil {
-		return found, false, err
+	if !neverLaunched {
+		since := sess.CreationTimestamp.Add(-5 * time.Minute)
+		if found, err := api.FindSession(ctx, in.AgentID, string(sess.UID), since); err != nil || found != nil {
+			return found, false, err
+		}
 	}
 	params, err := managedagents.NewSessionParams(&sess.Spec, in, ownerMetadata(sess))
 	if err != nil {

@@ -23,6 +23,9 @@ import (
 type Pump struct {
 	events *EventWriter
 	notify chan event.GenericEvent
+	// statusInterval is the Session controller's StatusInterval: events that change only what status
+	// shows wake the reconciler no sooner than the next status write is due.
+	statusInterval time.Duration
 
 	mu      sync.Mutex
 	ctx     context.Context

@@ -36,19 +36,25 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 		return nil, err
 	}
 	pump := NewPump(mgr.GetClient())
+	pump.statusInterval = sopts.StatusInterval
 	if err := mgr.Add(pump); err != nil {
 		return nil, err
 	}
 	r := &SessionReconciler{
 		Client: mgr.GetClient(), Factory: opts.Factory,
-		Credentials: &Credentials{Reader: mgr.GetAPIReader(), Default: opts.DefaultAPIKeySecret},
+		Credentials: &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret},
 		Recorder:    countingRecorder{mgr.GetEventRecorder("session-controller")}, Pump: pump,
 		StatusInterval: sopts.StatusInterval, DeleteTimeout: sopts.DeleteTimeout,
 	}
+	patcher, err := newStatusPatcher(mgr)
+	if err != nil {
+		return nil, err
+	}
+	r.statusPatcher = patcher
 	list := func() client.ObjectList { return &v1alpha1.SessionList{} }
 	unlaunched := func(o client.Object) bool { return o.(*v1alpha1.Session).Status.ID == "" }
 	c := mgr.GetClient()
-	err := ctrl.NewControllerManagedBy(mgr).
+	err = ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Session{}, builder.WithPredicates(specChanged())).
 		Watches(&v1alpha1.Agent{}, refMapper{client: c, newList: list, index: indexAgentRef, keep: unlaunched}.handler()).
 		Watches(&v1alpha1.Environment{}, refMapper{client: c, newList: list, index: indexEnvironmentRef, keep: unlaunched}.handler()).

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,10 @@ type sessionStream struct {
 	finished      bool
 	// unwrittenSince is when the oldest event not yet in a status write arrived.
 	unwrittenSince time.Time
+	// written is when this process last wrote the session's status; wakePending says a wake is
+	// scheduled for when the next write is due (see wakeDelayLocked).
+	written     time.Time
+	wakePending bool
 }
 
 // snapshot is a consistent copy of a stream's state for the reconciler.
@@ -91,6 +96,7 @@ func (s *sessionStream) noteSent(messages int, answers ...string) {
 func (s *sessionStream) markWritten(count int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.written = time.Now()
 	if s.unwrittenSince.IsZero() || count < s.state.Count {
 		return
 	}
@@ -159,9 +165,8 @@ func (s *sessionStream) follow(ctx context.Context) (bool, error) {
 	if err := stream.Err(); err != nil {
 		return managedagents.IsNotFound(managedagents.Classify(err)), err
 	}
-	live := make(chan sessionevents.Event, 256)
-	go readStream(stream, live)
-
+	// Events that arrive while the history is listed wait in the connection's buffers; the fold
+	// below reads them once it is done. No reader goroutine or channel per session is needed.
 	seen, err := s.foldHistory(ctx)
 	if err != nil {
 		return managedagents.IsNotFound(err), err
@@ -169,7 +174,11 @@ func (s *sessionStream) follow(ctx context.Context) (bool, error) {
 	if s.ended() {
 		return true, nil
 	}
-	for ev := range live {
+	for {
+		ev, ok := nextEvent(stream)
+		if !ok {
+			return false, stream.Err()
+		}
 		if seen != nil {
 			if ev.ID != "" && seen[ev.ID] {
 				continue
@@ -183,23 +192,19 @@ func (s *sessionStream) follow(ctx context.Context) (bool, error) {
 			return true, nil
 		}
 	}
-	return false, stream.Err()
 }
 
-// readStream decodes live events into ch and closes it when the stream ends.
-func readStream(stream *managedagents.EventStream, ch chan<- sessionevents.Event) {
-	defer close(ch)
+// nextEvent reads and decodes the next live event, skipping previews (event_start, event_delta)
+// and events that do not decode. It returns false when the stream ends.
+func nextEvent(stream *managedagents.EventStream) (sessionevents.Event, bool) {
 	for stream.Next() {
-		cur := stream.Current()
-		if cur.Type == "event_start" || cur.Type == "event_delta" || cur.Type == "" {
+		ev, err := sessionevents.Decode(stream.Current().JSON)
+		if err != nil || ev.Type == "event_start" || ev.Type == "event_delta" || ev.Type == "" {
 			continue
 		}
-		ev, err := sessionevents.Decode([]byte(cur.RawJSON()))
-		if err != nil {
-			continue
-		}
-		ch <- ev
+		return ev, true
 	}
+	return sessionevents.Event{}, false
 }
 
 // foldHistory rebuilds the state from the full history, so that every reconnect and every restart
@@ -248,12 +253,50 @@ func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) erro
 	if s.unwrittenSince.IsZero() {
 		s.unwrittenSince = time.Now()
 	}
+	delay, wake := s.wakeDelayLocked(ev.Type, s.pump.statusInterval)
 	s.mu.Unlock()
 	if ev.Type == "session.status_idle" || ev.Type == "session.status_terminated" {
 		s.refreshUsage(ctx)
 	}
-	s.pump.wake(s.key)
+	switch {
+	case !wake:
+	case delay > 0:
+		time.AfterFunc(delay, func() {
+			s.mu.Lock()
+			s.wakePending = false
+			s.mu.Unlock()
+			s.pump.wake(s.key)
+		})
+	default:
+		s.pump.wake(s.key)
+	}
 	return nil
+}
+
+// wakeDelayLocked says when the reconciler needs to see an event. Most events change only what
+// status shows (messages, tool calls, spans, usage), and such a change is written at most once per
+// status interval: waking the reconciler for each of them only to hear "not yet" cost more CPU than
+// the writes themselves. Their wake waits until the next write is due, one pending wake per stream.
+// Every other event (status changes, user input, errors) wakes the reconciler at once.
+func (s *sessionStream) wakeDelayLocked(eventType string, interval time.Duration) (delay time.Duration, wake bool) {
+	if interval <= 0 || s.written.IsZero() || !statusOnlyEvent(eventType) {
+		return 0, true
+	}
+	wait := interval - time.Since(s.written)
+	if wait <= 0 {
+		return 0, true
+	}
+	if s.wakePending {
+		return 0, false
+	}
+	s.wakePending = true
+	return wait, true
+}
+
+// statusOnlyEvent reports whether an event type can change only what status shows, never the
+// phase, a condition, or what the reconciler sends next.
+func statusOnlyEvent(eventType string) bool {
+	return strings.HasPrefix(eventType, "agent.") || strings.HasPrefix(eventType, "span.") || eventType == "session.usage"
 }
 
 type pendingEvent struct {

@@ -29,7 +29,7 @@ type Options struct {
 
 // SetupAgentAndEnvironment registers the Agent and Environment controllers with the manager.
 func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Options) error {
-	creds := &Credentials{Reader: mgr.GetAPIReader(), Default: opts.DefaultAPIKeySecret}
+	creds := &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret}
 	if opts.ResyncPeriod <= 0 {
 		opts.ResyncPeriod = 10 * time.Minute
 	}

@@ -4,6 +4,8 @@ package managedagents
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
@@ -20,8 +22,25 @@ type (
 	Session     = anthropic.BetaManagedAgentsSession
 	Event       = anthropic.BetaManagedAgentsSessionEventUnion
 	StreamEvent = anthropic.BetaManagedAgentsStreamSessionEventsUnion
-	EventStream = ssestream.Stream[StreamEvent]
+	// EventStream is a session's live stream with each event left as JSON: the controllers decode
+	// only the fields they read (internal/sessionevents), which costs a fraction of decoding the
+	// SDK's union of every event type.
+	EventStream = ssestream.Stream[RawEvent]
 )
+
+// RawEvent is one streamed event's JSON, copied as it came.
+type RawEvent struct {
+	JSON []byte
+}
+
+// UnmarshalJSON keeps a copy of the event's JSON.
+func (e *RawEvent) UnmarshalJSON(data []byte) error {
+	e.JSON = append(e.JSON[:0], data...)
+	return nil
+}
+
+// betaHeader is the beta the Managed Agents endpoints need; the SDK's typed methods add it too.
+const betaHeader = "managed-agents-2026-04-01"
 
 // Client is what the controllers need from the API. Every method returns errors classified as *Error.
 // No method retries on its own: the SDK's retries are off, because a retried create or send can
@@ -191,6 +210,12 @@ func (c *sdkClient) ListEvents(ctx context.Context, sessionID string, fn func(Ev
 	return Classify(pager.Err())
 }
 
+// StreamEvents sends the request the SDK's Beta.Sessions.Events.StreamEvents sends, through the same
+// client (middleware, rate limiter, retries off), and reads the server-sent events with the SDK's
+// decoder, but without decoding each event into the SDK's union type.
 func (c *sdkClient) StreamEvents(ctx context.Context, sessionID string) *EventStream {
-	return c.api.Beta.Sessions.Events.StreamEvents(ctx, sessionID, anthropic.BetaSessionEventStreamParams{})
+	var raw *http.Response
+	err := c.api.Get(ctx, "v1/sessions/"+url.PathEscape(sessionID)+"/events/stream", nil, &raw,
+		option.WithHeaderAdd("anthropic-beta", betaHeader))
+	return ssestream.NewStream[RawEvent](ssestream.NewDecoder(raw), err)
 }

@@ -20,7 +20,8 @@ import (
 func helmInstall(t *testing.T, release, namespace string, args ...string) ([]object, string) {
 	t.Helper()
 	out := helm(t, append([]string{"install", release, chartDir, "--namespace", namespace, "--timeout", "2m",
-		"--set", "image.repository=registry.example.com/managed-agents-operator", "--set", "image.tag=e2e"}, args...)...)
+		"--set", "image.repository=registry.example.com/managed-agents-operator", "--set", "image.tag=e2e",
+		"--set", "allowInsecureAPIURL=true"}, args...)...) // the simulator speaks plain http
 	t.Cleanup(func() { _, _ = helmErr("uninstall", release, "--namespace", namespace) })
 	return decodeManifests(t, helm(t, "get", "manifest", release, "--namespace", namespace)), out
 }

@@ -189,7 +189,7 @@ func startHarness(ctx context.Context, t *testing.T) *harness {
 	metricsAddr := freeAddr(t)
 	manager, err := testenv.StartProcess("manager", managerBin, []string{
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0",
-		"--api-base-url", simURL, "--api-key-secret", ns + "/anthropic",
+		"--api-base-url", simURL, "--allow-insecure-api-url", "--api-key-secret", ns + "/anthropic",
 	}, "KUBECONFIG="+kubeconfig)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,144 @@
+package security
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+)
+
+// TestWatchNamespacesConfineTheServiceAccount installs the chart with watchNamespaces and proves,
+// with the chart's ServiceAccount identity (kubeconfig impersonation), that the operator cannot read
+// Secrets or custom resources outside the watched namespace, neither by RBAC's answer (kubectl auth
+// can-i) nor by an actual attempt, while a conversation inside works with exactly those rights.
+func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
+	const release, ns, watched, outside = "confined", "confined-system", "confined-team", "confined-outsider"
+	createNamespaces(t, ns, watched, outside)
+	apiKey := "sk-ant-sec-" + randomHex(16)
+	otherKey := "sk-ant-other-team-" + randomHex(16)
+	sim := startSimulator(t, apiKey)
+	createSecret(t, ns, "claude-api-key", "api-key", apiKey)
+	helm(t, "install", release, chartDir, "--namespace", ns, "--timeout", "2m",
+		"--set", "image.repository=registry.example.com/managed-agents-operator", "--set", "image.tag=security",
+		"--set", "watchNamespaces={"+watched+"}", "--set", "apiKey.existingSecret=claude-api-key",
+		"--set", "baseURL="+sim.URL, "--set", "allowInsecureAPIURL=true")
+	t.Cleanup(func() {
+		_, _ = runCmd("", helmBin, "--kubeconfig", adminKubeconfig, "uninstall", release, "--namespace", ns)
+	})
+	fullname := release + "-managed-agents-operator"
+	sa := "system:serviceaccount:" + ns + ":" + fullname
+
+	// Another team's key and conversation, outside the watched namespace.
+	createSecret(t, outside, "team-key", "api-key", otherKey)
+	apply(t, outside, agentAndEnvironment)
+	apply(t, outside, sessionManifest("outside", "not yours")+"  apiKeySecretRef: {name: team-key}\n")
+	apply(t, watched, agentAndEnvironment)
+	apply(t, watched, sessionManifest("inside", "hello from the watched namespace"))
+
+	t.Run("kubectl auth can-i answers no outside and yes inside", func(t *testing.T) {
+		for _, c := range []struct {
+			args []string
+			want bool
+		}{
+			{[]string{"get", "secrets", "-n", outside}, false},
+			{[]string{"list", "secrets", "-n", outside}, false},
+			{[]string{"watch", "secrets", "-n", outside}, false},
+			{[]string{"list", "secrets", "--all-namespaces"}, false},
+			{[]string{"get", "sessions.claude.anthropic.com", "-n", outside}, false},
+			{[]string{"list", "sessions.claude.anthropic.com", "--all-namespaces"}, false},
+			{[]string{"list", "agents.claude.anthropic.com", "-n", outside}, false},
+			{[]string{"patch", "sessions.claude.anthropic.com", "--subresource=status", "-n", outside}, false},
+			{[]string{"create", "events", "-n", outside}, false},
+			{[]string{"get", "secrets", "-n", watched}, true},
+			{[]string{"list", "sessions.claude.anthropic.com", "-n", watched}, true},
+			{[]string{"patch", "sessions.claude.anthropic.com", "--subresource=status", "-n", watched}, true},
+			{[]string{"get", "secrets/claude-api-key", "-n", ns}, true}, // the default key
+			{[]string{"create", "secrets", "-n", watched}, false},
+		} {
+			if got := canI(t, sa, c.args...); got != c.want {
+				t.Errorf("can-i %v = %v, want %v", c.args, got, c.want)
+			}
+		}
+	})
+
+	kubeconfig := impersonatingKubeconfig(t, sa)
+	t.Run("actual reads outside are forbidden, inside they work", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"get", "secret", "team-key", "-n", outside, "-o", "yaml"},
+			{"get", "secrets", "-n", outside},
+			{"get", "sessions", "-n", outside},
+			{"get", "agents,environments", "-n", outside},
+			{"get", "sessions", "--all-namespaces"},
+			{"get", "secrets", "--all-namespaces"},
+		} {
+			out, err := kubectlAs(kubeconfig, args...)
+			if err == nil || !strings.Contains(err.Error(), "Forbidden") && !strings.Contains(err.Error(), "forbidden") {
+				t.Errorf("kubectl %v as the ServiceAccount: want Forbidden, got %v\n%s", args, err, out)
+			}
+			if strings.Contains(out, otherKey) || err != nil && strings.Contains(err.Error(), otherKey) {
+				t.Errorf("kubectl %v as the ServiceAccount printed the other team's key", args)
+			}
+		}
+		for _, args := range [][]string{
+			{"get", "sessions", "-n", watched},
+			{"get", "secret", "claude-api-key", "-n", ns},
+		} {
+			if _, err := kubectlAs(kubeconfig, args...); err != nil {
+				t.Errorf("kubectl %v as the ServiceAccount: %v", args, err)
+			}
+		}
+	})
+
+	t.Run("the manager with the chart's identity and flags works inside and leaves the outside alone", func(t *testing.T) {
+		mgr := startManager(t, kubeconfig, deploymentArgs(t, ns, fullname)...)
+		waitCondition(t, watched, "session/inside", "TurnComplete", 2*time.Minute)
+		time.Sleep(3 * time.Second) // give a confused manager time to touch the outside
+		for _, r := range []string{"session/outside", "agent/coder", "environment/python-dev"} {
+			out := kubectl(t, "get", "-n", outside, r, "-o", "jsonpath={.metadata.finalizers}|{.status}")
+			if out != "|" {
+				t.Errorf("%s in the unwatched namespace was touched: finalizers|status = %s", r, out)
+			}
+		}
+		if _, sessions := sim.stats(t); sessions != 1 {
+			t.Errorf("the simulator holds %d sessions, want only the watched namespace's one", sessions)
+		}
+		logs := mgr.proc.Logs()
+		if strings.Contains(strings.ToLower(logs), "forbidden") {
+			t.Errorf("the manager was denied something: it reached outside its namespaces:\n%s", tailLines(logs, 40))
+		}
+		if strings.Contains(logs, otherKey) || strings.Contains(logs, apiKey) {
+			t.Error("the manager's log contains an API key")
+		}
+	})
+}
+
+// canI asks the API server whether user may do something.
+func canI(t *testing.T, user string, args ...string) bool {
+	t.Helper()
+	out, err := kubectlAs(adminKubeconfig, append([]string{"auth", "can-i", "--as", user}, args...)...)
+	answer := strings.TrimSpace(out)
+	if answer != "yes" && answer != "no" {
+		t.Fatalf("kubectl auth can-i %v: %q %v", args, answer, err)
+	}
+	return answer == "yes"
+}
+
+// deploymentArgs returns the installed Deployment's manager flags, minus those that only make sense
+// in a pod (startManager binds free ports on 127.0.0.1; --leader-elect needs the pod's namespace).
+func deploymentArgs(t *testing.T, namespace, name string) []string {
+	t.Helper()
+	var dep appsv1.Deployment
+	if err := json.Unmarshal([]byte(kubectl(t, "get", "deployment", name, "-n", namespace, "-o", "json")), &dep); err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, a := range dep.Spec.Template.Spec.Containers[0].Args {
+		if strings.HasPrefix(a, "--metrics-bind-address=") || strings.HasPrefix(a, "--health-probe-bind-address=") || a == "--leader-elect" {
+			continue
+		}
+		args = append(args, a)
+	}
+	return args
+}
