@@ -12,6 +12,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/anthropics/managed-agents-operator/bench/internal/proc"
 	"github.com/anthropics/managed-agents-operator/internal/scheme"
@@ -57,6 +60,7 @@ type config struct {
 
 func main() {
 	cfg := parseFlags()
+	ctrllog.SetLogger(zap.New(zap.WriteTo(io.Discard))) // the driver's informers log nothing worth reading
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg); err != nil {
@@ -148,7 +152,7 @@ func run(ctx context.Context, cfg config) (err error) {
 	if err := r.setup(ctx); err != nil {
 		return err
 	}
-	res := &results{Config: cfg}
+	res := &results{Config: r.cfg}
 	res.Machine.CPUs, res.Machine.LoadBefore = cpus, load0
 	if err := r.scenarios(ctx, res); err != nil {
 		if tail := r.mgr.Tail(40); tail != "" {
