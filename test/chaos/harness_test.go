@@ -177,38 +177,45 @@ func (s *scenario) createSessions(n, firstTurn, followUp int) []string {
 	return names
 }
 
-// kills counts the SIGKILLs of a run, those that hit while turns were running, and whether every
-// follow-up message was sent before the chaos ended.
+// kills counts the SIGKILLs of a run, those that hit while turns were running and those that hit
+// while follow-ups were being sent, and how many follow-ups went out before the chaos ended.
 type kills struct {
-	Total, MidTurn           int
-	FollowUpsSentDuringChaos bool
-	Lasted                   time.Duration
+	Total, MidTurn, DuringSends int
+	FollowUpsSent               int
+	Lasted                      time.Duration
 }
 
-// killLoop SIGKILLs the running manager and starts a new one after a random pause in
-// [cfg.killMin, cfg.killMax]. It goes on for cfg.chaosFor, then until every follow-up message has
-// been sent (so that kills also hit sends and second turns), but no longer than cfg.chaosMax. The
-// last manager keeps running.
+// killLoop SIGKILLs the running manager and starts a new one, every cfg.killMin..cfg.killMax for
+// cfg.chaosFor. Then, so that kills also hit the follow-up sends and second turns, it goes on at a
+// third of that pace (a restarted manager needs a few seconds to fold every history again before it
+// can send) until every follow-up is sent, but no longer than cfg.chaosMax in all. The last manager
+// keeps running.
 func (s *scenario) killLoop(running *testenv.Process, extra ...string) kills {
 	start := time.Now()
 	var k kills
 	for {
 		pause := cfg.killMin + rand.N(cfg.killMax-cfg.killMin+1)
+		if time.Since(start) > cfg.chaosFor {
+			pause *= 3
+		}
 		elapsed := time.Since(start) + pause
-		if elapsed > cfg.chaosMax || elapsed > cfg.chaosFor && s.followUpsSent() {
+		if _, unsent := s.progress(); elapsed > cfg.chaosMax || elapsed > cfg.chaosFor && unsent == 0 {
 			k.Lasted = time.Since(start).Round(time.Second)
-			k.FollowUpsSentDuringChaos = s.followUpsSent()
+			k.FollowUpsSent = cfg.sessions - unsent
 			return k
 		}
 		time.Sleep(pause)
 		if running.Exited() {
 			s.t.Fatalf("%s exited on its own:\n%s", running.Name, tail(running.Logs(), 40))
 		}
-		busy := s.unfinished()
+		unfinished, unsent := s.progress()
 		running.Kill()
 		k.Total++
-		if busy > 0 {
+		if unfinished > 0 {
 			k.MidTurn++
+		}
+		if unsent > 0 && unsent < cfg.sessions {
+			k.DuringSends++
 		}
 		running = s.startManager(extra...)
 	}
@@ -216,35 +223,28 @@ func (s *scenario) killLoop(running *testenv.Process, extra ...string) kills {
 
 // followUpsSent reports whether every Session's status counts its follow-up messages as sent.
 func (s *scenario) followUpsSent() bool {
+	_, unsent := s.progress()
+	return unsent == 0
+}
+
+// progress counts the Sessions that have not finished both turns, and those whose follow-up is not
+// sent yet (both -1 when the list fails).
+func (s *scenario) progress() (unfinished, unsent int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	list, err := s.sessions(ctx)
 	if err != nil {
-		return false
+		return -1, -1
 	}
 	for _, sess := range list {
 		if int(sess.Status.MessagesSent) < len(sess.Spec.Messages) {
-			return false
+			unsent++
 		}
-	}
-	return true
-}
-
-// unfinished counts the Sessions that have not finished both turns (or -1 when the list fails).
-func (s *scenario) unfinished() int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	list, err := s.sessions(ctx)
-	if err != nil {
-		return -1
-	}
-	n := 0
-	for _, sess := range list {
 		if sess.Status.Phase != v1alpha1.SessionSucceeded || int(sess.Status.MessagesSent) < len(sess.Spec.Messages) {
-			n++
+			unfinished++
 		}
 	}
-	return n
+	return unfinished, unsent
 }
 
 // postFaults installs simulator fault rules (the /_simulator/faults JSON form).

@@ -103,12 +103,12 @@ type size struct {
 var (
 	shortSize = size{
 		name: "short", sessions: 8, firstTurn: 45, followUp: 15, stepDelay: 200 * time.Millisecond,
-		chaosFor: 20 * time.Second, chaosMax: 45 * time.Second, killMin: 2 * time.Second, killMax: 4 * time.Second,
+		chaosFor: 20 * time.Second, chaosMax: time.Minute, killMin: 2 * time.Second, killMax: 4 * time.Second,
 		failovers: 1, outageSessions: 4, settle: 2 * time.Minute, badInputWindow: 6 * time.Second,
 	}
 	fullSize = size{
 		name: "full", sessions: 50, firstTurn: 200, followUp: 100, stepDelay: 100 * time.Millisecond,
-		chaosFor: 75 * time.Second, chaosMax: 150 * time.Second, killMin: 3 * time.Second, killMax: 7 * time.Second,
+		chaosFor: 75 * time.Second, chaosMax: 4 * time.Minute, killMin: 3 * time.Second, killMax: 7 * time.Second,
 		failovers: 3, outageSessions: 20, settle: 6 * time.Minute, badInputWindow: 30 * time.Second,
 	}
 )
