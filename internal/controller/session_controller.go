@@ -119,6 +119,9 @@ func (r *SessionReconciler) writeStatus(ctx context.Context, original, sess *v1a
 		}
 	}
 	metrics.StatusPatches.WithLabelValues("Session").Inc()
+	// The interval runs from when the write is sent, not from its answer: under a loaded API server
+	// the answer can take a sizable part of an interval, which would stretch every interval by it.
+	sent := time.Now()
 	var err error
 	if r.statusPatcher != nil {
 		err = r.statusPatcher.patch(ctx, original, sess)
@@ -128,9 +131,9 @@ func (r *SessionReconciler) writeStatus(ctx context.Context, original, sess *v1a
 	if err != nil {
 		return client.IgnoreNotFound(err)
 	}
-	r.lastWrite.Store(key, time.Now())
+	r.lastWrite.Store(key, sent)
 	if stream := r.Pump.Get(key); stream != nil {
-		stream.markWritten(sess.Status.EventCount)
+		stream.markWritten(sess.Status.EventCount, sent)
 	}
 	return nil
 }

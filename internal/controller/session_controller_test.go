@@ -177,3 +177,34 @@ func TestSessionEndings(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionMetadataAndTitleEdits proves that editing a launched Session's title and metadata
+// reaches the remote session, including a key removed from spec.metadata (the API merges metadata,
+// so a removal must be sent as a delete), while the operator's own keys stay.
+func TestSessionMetadataAndTitleEdits(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	f := newSessionFixture(t)
+	sess := f.newSession("labelled", "Say hello")
+	sess.Spec.Metadata = v1alpha1.Metadata{"team": "infra", "tier": "gold"}
+	create(t, sess)
+	key := client.ObjectKeyFromObject(sess)
+	sess = waitSession(t, key, "Succeeded", phaseIs(v1alpha1.SessionSucceeded))
+	if remote, _ := sim.Session(sess.Status.ID); remote.Metadata["tier"] != "gold" || remote.Metadata["team"] != "infra" {
+		t.Fatalf("launch metadata not on the remote session: %v", remote.Metadata)
+	}
+	sess.Spec.Title = "renamed"
+	sess.Spec.Metadata = v1alpha1.Metadata{"team": "platform"}
+	if err := k8s.Update(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edit on the remote session", func() (bool, string) {
+		remote, _ := sim.Session(sess.Status.ID)
+		_, tierLeft := remote.Metadata["tier"]
+		ok := remote.Title == "renamed" && remote.Metadata["team"] == "platform" && !tierLeft &&
+			remote.Metadata[v1alpha1.MetadataKeyUID] == string(sess.UID)
+		return ok, fmt.Sprintf("title %q, metadata %v", remote.Title, remote.Metadata)
+	})
+	waitSession(t, key, "the new generation observed", func(s *v1alpha1.Session) bool {
+		return s.Status.ObservedGeneration == s.Generation
+	})
+}

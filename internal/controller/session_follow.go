@@ -110,16 +110,22 @@ func observeGeneration(sess *v1alpha1.Session) {
 	}
 }
 
-// syncMutableFields pushes title, metadata and budget changes to the remote session.
+// syncMutableFields pushes title, metadata and budget changes to the remote session. It reads the
+// session first, because the API merges metadata: a key removed from spec.metadata must be deleted
+// by name.
 func (r *SessionReconciler) syncMutableFields(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) error {
 	if sess.Status.ObservedGeneration == sess.Generation || sess.Status.ObservedGeneration == 0 {
 		return nil
 	}
-	params, err := managedagents.UpdateSessionParams(&sess.Spec, sess.Namespace+"/"+sess.Name, ownerMetadata(sess))
+	remote, err := api.GetSession(ctx, sess.Status.ID)
 	if err != nil {
 		return err
 	}
-	_, err = api.UpdateSession(ctx, sess.Status.ID, params)
+	params, deletes, err := managedagents.UpdateSessionParams(&sess.Spec, sess.Namespace+"/"+sess.Name, ownerMetadata(sess), remote.Metadata)
+	if err != nil {
+		return err
+	}
+	_, err = api.UpdateSession(ctx, sess.Status.ID, params, deletes...)
 	return err
 }
 

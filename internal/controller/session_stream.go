@@ -91,12 +91,12 @@ func (s *sessionStream) noteSent(messages int, answers ...string) {
 	}
 }
 
-// markWritten records a status write that includes the first count events, observing how long the
-// oldest of them waited.
-func (s *sessionStream) markWritten(count int64) {
+// markWritten records a status write, sent at the given time, that includes the first count events,
+// observing how long the oldest of them waited.
+func (s *sessionStream) markWritten(count int64, sent time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.written = time.Now()
+	s.written = sent
 	if s.unwrittenSince.IsZero() || count < s.state.Count {
 		return
 	}
@@ -238,16 +238,34 @@ func (s *sessionStream) foldHistory(ctx context.Context) (map[string]bool, error
 	return seen, emitErr
 }
 
-// apply writes one live event's Kubernetes Event, then folds it into the state and wakes the
-// reconciler. The Event comes first: once the state shows the event, the reconciler may finish the
-// Session and stop this stream, and the Event must exist by then.
+// apply folds one live event into the state, writes its Kubernetes Event, and wakes the reconciler.
+// An event that can change the phase gets its Event first: once the state shows such an event, the
+// reconciler may finish the Session and stop this stream, and every Event must exist by then. An
+// event that changes only what status shows is folded first, so that a status write due while its
+// Event is in flight includes it instead of waiting a whole interval more; the Events themselves
+// are still written one at a time, in order.
 func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) error {
 	s.mu.Lock()
 	seq := s.state.Count + 1 // only this goroutine folds, so the sequence holds
 	s.mu.Unlock()
-	if err := s.emit(ctx, []pendingEvent{{seq: seq, ev: *ev, sum: sessionevents.Summarize(ev)}}); err != nil {
-		return err
+	pending := []pendingEvent{{seq: seq, ev: *ev, sum: sessionevents.Summarize(ev)}}
+	statusOnly := statusOnlyEvent(ev.Type)
+	if !statusOnly {
+		if err := s.emit(ctx, pending); err != nil {
+			return err
+		}
 	}
+	s.fold(ctx, ev)
+	if statusOnly {
+		// A failure reconnects; the re-fold writes the Event, as the emitted mark has not passed it.
+		return s.emit(ctx, pending)
+	}
+	return nil
+}
+
+// fold applies a live event to the state and wakes the reconciler, now or when the next status
+// write is due.
+func (s *sessionStream) fold(ctx context.Context, ev *sessionevents.Event) {
 	s.mu.Lock()
 	s.state.Apply(ev)
 	if s.unwrittenSince.IsZero() {
@@ -270,7 +288,6 @@ func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) erro
 	default:
 		s.pump.wake(s.key)
 	}
-	return nil
 }
 
 // wakeDelayLocked says when the reconciler needs to see an event. Most events change only what

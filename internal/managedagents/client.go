@@ -64,7 +64,7 @@ type Client interface {
 
 	CreateSession(ctx context.Context, params anthropic.BetaSessionNewParams) (*Session, error)
 	GetSession(ctx context.Context, id string) (*Session, error)
-	UpdateSession(ctx context.Context, id string, params anthropic.BetaSessionUpdateParams) (*Session, error)
+	UpdateSession(ctx context.Context, id string, params anthropic.BetaSessionUpdateParams, opts ...option.RequestOption) (*Session, error)
 	ArchiveSession(ctx context.Context, id string) error
 	DeleteSession(ctx context.Context, id string) error
 	// FindSession returns the session of this agent, created at or after since, whose metadata
@@ -162,8 +162,8 @@ func (c *sdkClient) GetSession(ctx context.Context, id string) (*Session, error)
 	return s, Classify(err)
 }
 
-func (c *sdkClient) UpdateSession(ctx context.Context, id string, p anthropic.BetaSessionUpdateParams) (*Session, error) {
-	s, err := c.api.Beta.Sessions.Update(ctx, id, p)
+func (c *sdkClient) UpdateSession(ctx context.Context, id string, p anthropic.BetaSessionUpdateParams, opts ...option.RequestOption) (*Session, error) {
+	s, err := c.api.Beta.Sessions.Update(ctx, id, p, opts...)
 	return s, Classify(err)
 }
 
