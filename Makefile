@@ -56,7 +56,7 @@ test-go: ## Run the Go tests (race detector on) against the control plane in ./b
 
 # The fuzzers as PACKAGE:FuzzName. Their seed corpora are checked in under each package's testdata/fuzz.
 FUZZ_TARGETS   := ./internal/sessionevents:FuzzDecodeAndFold ./internal/sessionstatus:FuzzStatusStaysSmall \
-	./internal/managedagents:FuzzAgentRoundTrip
+	./internal/managedagents:FuzzAgentRoundTrip ./internal/managedagents:FuzzEventStream
 FUZZTIME       ?= 3m
 FUZZTIME_SHORT ?= 10s
 

@@ -217,5 +217,10 @@ func (c *sdkClient) StreamEvents(ctx context.Context, sessionID string) *EventSt
 	var raw *http.Response
 	err := c.api.Get(ctx, "v1/sessions/"+url.PathEscape(sessionID)+"/events/stream", nil, &raw,
 		option.WithHeaderAdd("anthropic-beta", betaHeader))
-	return ssestream.NewStream[RawEvent](ssestream.NewDecoder(raw), err)
+	return NewEventStream(raw, err)
+}
+
+// NewEventStream reads a response body of server-sent events as raw events; err is the request's.
+func NewEventStream(resp *http.Response, err error) *EventStream {
+	return ssestream.NewStream[RawEvent](ssestream.NewDecoder(resp), err)
 }
