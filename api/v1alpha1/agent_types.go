@@ -77,7 +77,9 @@ type AgentSpec struct {
 	// +optional
 	ExecutionIdentity *ExecutionIdentity `json:"executionIdentity,omitempty"`
 
-	// Metadata is stored on the remote agent. Keys prefixed claude.anthropic.com/ are reserved.
+	// Metadata is stored on the remote agent and kept equal to this map: edits and removed keys are
+	// applied, and keys set outside the operator are removed. Keys prefixed claude.anthropic.com/ are
+	// reserved.
 	// +optional
 	Metadata Metadata `json:"metadata,omitempty"`
 

@@ -33,7 +33,9 @@ type EnvironmentSpec struct {
 	// +optional
 	Description string `json:"description,omitempty"`
 
-	// Metadata is stored on the remote environment. Keys prefixed claude.anthropic.com/ are reserved.
+	// Metadata is stored on the remote environment and kept equal to this map: edits and removed keys are
+	// applied, and keys set outside the operator are removed. Keys prefixed claude.anthropic.com/ are
+	// reserved.
 	// +optional
 	Metadata Metadata `json:"metadata,omitempty"`
 
