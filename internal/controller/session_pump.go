@@ -23,6 +23,10 @@ import (
 type Pump struct {
 	events *EventWriter
 	notify chan event.GenericEvent
+	// refresh carries the coalesced wakes of events that change only what status shows. The
+	// controller queues them at low priority, behind launches and what users ask for in the spec: with
+	// a thousand streaming sessions, an approval must not wait behind a thousand status refreshes.
+	refresh chan event.GenericEvent
 	// statusInterval is the Session controller's StatusInterval: events that change only what status
 	// shows wake the reconciler no sooner than the next status write is due.
 	statusInterval time.Duration
@@ -37,6 +41,7 @@ func NewPump(kube client.Client) *Pump {
 	return &Pump{
 		events:  &EventWriter{Client: kube},
 		notify:  make(chan event.GenericEvent, 1024),
+		refresh: make(chan event.GenericEvent, 1024),
 		streams: map[types.NamespacedName]*sessionStream{},
 	}
 }
@@ -117,11 +122,17 @@ func (p *Pump) Active() int {
 	return len(p.streams)
 }
 
-func (p *Pump) wake(key types.NamespacedName) {
+// wake asks the reconciler to look at a session now.
+func (p *Pump) wake(key types.NamespacedName) { p.send(p.notify, key) }
+
+// wakeToRefresh asks the reconciler to write what status shows, at low priority.
+func (p *Pump) wakeToRefresh(key types.NamespacedName) { p.send(p.refresh, key) }
+
+func (p *Pump) send(ch chan<- event.GenericEvent, key types.NamespacedName) {
 	obj := &v1alpha1.Session{}
 	obj.Name, obj.Namespace = key.Name, key.Namespace
 	select {
-	case p.notify <- event.GenericEvent{Object: obj}:
+	case ch <- event.GenericEvent{Object: obj}:
 	case <-time.After(5 * time.Second):
 		// The reconciler is far behind; its own requeues will pick the state up.
 	}

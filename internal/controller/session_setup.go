@@ -5,11 +5,16 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
@@ -63,6 +68,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 			return append(keys, refMapper{client: c, newList: list, index: indexSecretRefs, keep: unlaunched}.requests(ctx, o)...)
 		})).
 		WatchesRawSource(source.Channel(pump.notify, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Channel(pump.refresh, enqueueAtLowPriority())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(sopts.Concurrency, 1)}).
 		Named("session").
 		Complete(r)
@@ -102,4 +108,17 @@ func indexSessions(ctx context.Context, mgr ctrl.Manager) error {
 		}
 	}
 	return nil
+}
+
+// enqueueAtLowPriority queues a generic event's object behind everything of normal priority, when the
+// controller's queue is controller-runtime's priority queue (the default); otherwise it just queues it.
+func enqueueAtLowPriority() handler.EventHandler {
+	return handler.Funcs{GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)}
+		if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+			pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(handler.LowPriority)}, req)
+			return
+		}
+		q.Add(req)
+	}}
 }

@@ -283,7 +283,7 @@ func (s *sessionStream) fold(ctx context.Context, ev *sessionevents.Event) {
 			s.mu.Lock()
 			s.wakePending = false
 			s.mu.Unlock()
-			s.pump.wake(s.key)
+			s.pump.wakeToRefresh(s.key)
 		})
 	default:
 		s.pump.wake(s.key)
