@@ -85,6 +85,7 @@ func (p *Pump) Ensure(sess *v1alpha1.Session, api managedagents.Client) *session
 		s.stop()
 	}
 	ctx, cancel := context.WithCancel(p.ctx)
+	// Status counts only events whose Kubernetes Events exist (see apply), so Events resume after it.
 	s := &sessionStream{
 		key: key, uid: sess.UID, sessionID: sess.Status.ID, api: api, pump: p, cancel: cancel,
 		done: make(chan struct{}), emitted: sess.Status.EventCount,

@@ -238,28 +238,21 @@ func (s *sessionStream) foldHistory(ctx context.Context) (map[string]bool, error
 	return seen, emitErr
 }
 
-// apply folds one live event into the state, writes its Kubernetes Event, and wakes the reconciler.
-// An event that can change the phase gets its Event first: once the state shows such an event, the
-// reconciler may finish the Session and stop this stream, and every Event must exist by then. An
-// event that changes only what status shows is folded first, so that a status write due while its
-// Event is in flight includes it instead of waiting a whole interval more; the Events themselves
-// are still written one at a time, in order.
+// apply writes one live event's Kubernetes Event, then folds it into the state and wakes the
+// reconciler. The Event always comes first, for two reasons. Once the state shows the event, the
+// reconciler may finish the Session and stop this stream, and the Event must exist by then. And
+// status.eventCount, written from the state, is where a restarted manager's stream starts writing
+// Events again: an event counted in status before its Event exists would never get one if the
+// manager died in between (the chaos suite caught exactly that when stream-only events were folded
+// first).
 func (s *sessionStream) apply(ctx context.Context, ev *sessionevents.Event) error {
 	s.mu.Lock()
 	seq := s.state.Count + 1 // only this goroutine folds, so the sequence holds
 	s.mu.Unlock()
-	pending := []pendingEvent{{seq: seq, ev: *ev, sum: sessionevents.Summarize(ev)}}
-	statusOnly := statusOnlyEvent(ev.Type)
-	if !statusOnly {
-		if err := s.emit(ctx, pending); err != nil {
-			return err
-		}
+	if err := s.emit(ctx, []pendingEvent{{seq: seq, ev: *ev, sum: sessionevents.Summarize(ev)}}); err != nil {
+		return err
 	}
 	s.fold(ctx, ev)
-	if statusOnly {
-		// A failure reconnects; the re-fold writes the Event, as the emitted mark has not passed it.
-		return s.emit(ctx, pending)
-	}
 	return nil
 }
 
