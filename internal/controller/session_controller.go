@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -215,5 +214,3 @@ func (r *SessionReconciler) afterFinished(ctx context.Context, sess *v1alpha1.Se
 	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, "Expired", "Delete", "Deleting the Session %ds after it finished (ttlSecondsAfterFinished)", *ttl)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Delete(ctx, sess))
 }
-
-var _ = types.NamespacedName{}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/metrics"
@@ -101,4 +102,42 @@ func (w *EventWriter) Write(ctx context.Context, target eventTarget, seq int64, 
 		metrics.KubeEvents.WithLabelValues("session").Inc()
 	}
 	return err
+}
+
+// pendingEvent is a session event waiting for its Kubernetes Event, with its place in the history.
+type pendingEvent struct {
+	seq int64
+	ev  sessionevents.Event
+	sum sessionevents.Summary
+}
+
+// emit writes Kubernetes Events for events not yet written by this or an earlier process, in order.
+// It stops at the first failure so that the high-water mark never passes an event without its Event.
+func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) error {
+	for _, p := range events {
+		s.mu.Lock()
+		already := p.seq <= s.emitted
+		s.mu.Unlock()
+		if already || p.sum.Reason == "" {
+			continue
+		}
+		if err := s.writeEvent(ctx, p); err != nil {
+			logf.FromContext(ctx).Error(err, "Writing session event; retrying after a re-fold", "session", s.key, "eventID", p.ev.ID)
+			return err
+		}
+		s.mu.Lock()
+		s.emitted = max(s.emitted, p.seq)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// eventWriteTimeout bounds one Event write. The write outlives a stopped stream, so that stopping a
+// finished session's stream never cuts an Event in half.
+const eventWriteTimeout = 10 * time.Second
+
+func (s *sessionStream) writeEvent(ctx context.Context, p pendingEvent) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eventWriteTimeout)
+	defer cancel()
+	return s.pump.events.Write(wctx, s.target, p.seq, &p.ev, p.sum)
 }

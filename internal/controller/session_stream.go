@@ -309,43 +309,6 @@ func statusOnlyEvent(eventType string) bool {
 	return strings.HasPrefix(eventType, "agent.") || strings.HasPrefix(eventType, "span.") || eventType == "session.usage"
 }
 
-type pendingEvent struct {
-	seq int64
-	ev  sessionevents.Event
-	sum sessionevents.Summary
-}
-
-// emit writes Kubernetes Events for events not yet written by this or an earlier process, in order.
-// It stops at the first failure so that the high-water mark never passes an event without its Event.
-func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) error {
-	for _, p := range events {
-		s.mu.Lock()
-		already := p.seq <= s.emitted
-		s.mu.Unlock()
-		if already || p.sum.Reason == "" {
-			continue
-		}
-		if err := s.writeEvent(ctx, p); err != nil {
-			logf.FromContext(ctx).Error(err, "Writing session event; retrying after a re-fold", "session", s.key, "eventID", p.ev.ID)
-			return err
-		}
-		s.mu.Lock()
-		s.emitted = max(s.emitted, p.seq)
-		s.mu.Unlock()
-	}
-	return nil
-}
-
-// eventWriteTimeout bounds one Event write. The write outlives a stopped stream, so that stopping a
-// finished session's stream never cuts an Event in half.
-const eventWriteTimeout = 10 * time.Second
-
-func (s *sessionStream) writeEvent(ctx context.Context, p pendingEvent) error {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eventWriteTimeout)
-	defer cancel()
-	return s.pump.events.Write(wctx, s.target, p.seq, &p.ev, p.sum)
-}
-
 // refreshUsage reads the session's cumulative usage once a turn ends.
 func (s *sessionStream) refreshUsage(ctx context.Context) {
 	remote, err := s.api.GetSession(ctx, s.sessionID)
