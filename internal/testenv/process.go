@@ -26,22 +26,41 @@ func BuildBinary(dir, pkg string) (string, error) {
 	return out, nil
 }
 
-// Process is a program started by a test. Its combined output is kept for assertions (for example
-// that no secret appears in the logs).
+// Process is a program started by a test or a benchmark. Its combined output is kept for assertions
+// (for example that no secret appears in the logs), and copied to a log file when one was given.
 type Process struct {
 	Name string
 	cmd  *exec.Cmd
 	done chan struct{}
 
-	mu   sync.Mutex
-	logs bytes.Buffer
+	mu      sync.Mutex
+	logs    bytes.Buffer
+	logFile *os.File
 	// lines receives each output line while someone waits for one (see WaitForLine).
 	lines chan string
 }
 
 // StartProcess starts a program with extra environment variables.
 func StartProcess(name, path string, args []string, env ...string) (*Process, error) {
-	p := &Process{Name: name, done: make(chan struct{}), lines: make(chan string, 64)}
+	return startProcess(name, path, nil, args, env)
+}
+
+// StartLoggedProcess is StartProcess that also writes the output to logPath as it comes, so that
+// it outlives the run (the benchmark keeps its run folder on request).
+func StartLoggedProcess(logPath, name, path string, args []string, env ...string) (*Process, error) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProcess(name, path, f, args, env)
+	if err != nil {
+		_ = f.Close()
+	}
+	return p, err
+}
+
+func startProcess(name, path string, logFile *os.File, args, env []string) (*Process, error) {
+	p := &Process{Name: name, done: make(chan struct{}), lines: make(chan string, 64), logFile: logFile}
 	p.cmd = exec.Command(path, args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -53,6 +72,9 @@ func StartProcess(name, path string, args []string, env ...string) (*Process, er
 	drained := make(chan struct{})
 	go func() {
 		p.collect(pr)
+		if p.logFile != nil {
+			_ = p.logFile.Close()
+		}
 		close(drained)
 	}()
 	go func() {
@@ -72,6 +94,9 @@ func (p *Process) collect(r io.Reader) {
 		p.mu.Lock()
 		p.logs.WriteString(line + "\n")
 		p.mu.Unlock()
+		if p.logFile != nil {
+			_, _ = p.logFile.WriteString(line + "\n")
+		}
 		select {
 		case p.lines <- line:
 		default: // nobody is waiting for lines
@@ -102,6 +127,21 @@ func (p *Process) Logs() string {
 	return p.logs.String()
 }
 
+// Tail returns the last n lines the process printed.
+func (p *Process) Tail(n int) string { return Tail(p.Logs(), n) }
+
+// Tail returns the last n lines of text.
+func Tail(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Pid is the process id, for reading what /proc knows about it.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Exited reports whether the process has ended.
 func (p *Process) Exited() bool {
 	select {
@@ -114,7 +154,7 @@ func (p *Process) Exited() bool {
 
 // Stop sends SIGTERM, waits up to grace, then kills the process group.
 func (p *Process) Stop(grace time.Duration) {
-	if p.Exited() {
+	if p == nil || p.Exited() {
 		return
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
 // rejection is what the operator must show for one API error on one kind's create.
@@ -157,7 +158,7 @@ func TestRealAPIErrorsShowTheAPIMessage(t *testing.T) {
 // Session, in its phase).
 func (s *scenario) waitRejected(kind string, obj client.Object, want rejection) {
 	s.t.Helper()
-	waitFor(s.t, time.Minute, fmt.Sprintf("%s %s to show %s", kind, obj.GetName(), want.reason), func() (bool, string) {
+	testenv.WaitFor(s.t, time.Minute, fmt.Sprintf("%s %s to show %s", kind, obj.GetName(), want.reason), func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {

@@ -115,7 +115,7 @@ func TestLeaderFailover(t *testing.T) {
 			time.Sleep(4 * time.Second)
 		}
 		if strings.Contains(standby.Logs(), "Starting workers") {
-			t.Fatalf("the standby %s started its controllers while %s led:\n%s", standby.Name, leader.Name, tail(standby.Logs(), 30))
+			t.Fatalf("the standby %s started its controllers while %s led:\n%s", standby.Name, leader.Name, standby.Tail(30))
 		}
 		killed := time.Now()
 		leader.Kill()
@@ -158,13 +158,13 @@ func TestAPIServerOutage(t *testing.T) {
 	restarts := 0
 	if mgr.Exited() {
 		// A pod's manager would be restarted by the kubelet; do the same, but say so.
-		t.Logf("the manager exited during the outage:\n%s", tail(mgr.Logs(), 20))
+		t.Logf("the manager exited during the outage:\n%s", mgr.Tail(20))
 		s.startManager()
 		restarts++
 	}
 	f := s.settle(cfg.settle)
 	if mgr.Exited() && restarts == 0 {
-		t.Errorf("the manager exited after the outage:\n%s", tail(mgr.Logs(), 20))
+		t.Errorf("the manager exited after the outage:\n%s", mgr.Tail(20))
 	}
 	t.Logf("RESULT apiserver: unavailable for %s, manager restarts %d, %s", downFor.Round(100*time.Millisecond), restarts, f)
 }
@@ -172,7 +172,7 @@ func TestAPIServerOutage(t *testing.T) {
 // waitMidTurn waits until every Session streams its first turn: launched, running, with events.
 func (s *scenario) waitMidTurn(names []string, timeout time.Duration) {
 	s.t.Helper()
-	waitFor(s.t, timeout, "every Session to be mid-turn", func() (bool, string) {
+	testenv.WaitFor(s.t, timeout, "every Session to be mid-turn", func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		list, err := s.sessions(ctx)
@@ -198,10 +198,10 @@ func waitLeader(t *testing.T, p *testenv.Process, timeout time.Duration) {
 // waitLine waits until a process printed a line containing substr, ignoring case.
 func waitLine(t *testing.T, p *testenv.Process, substr string, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, timeout, p.Name+" to log "+substr, func() (bool, string) {
+	testenv.WaitFor(t, timeout, p.Name+" to log "+substr, func() (bool, string) {
 		if p.Exited() {
-			t.Fatalf("%s exited:\n%s", p.Name, tail(p.Logs(), 30))
+			t.Fatalf("%s exited:\n%s", p.Name, p.Tail(30))
 		}
-		return strings.Contains(strings.ToLower(p.Logs()), strings.ToLower(substr)), tail(p.Logs(), 3)
+		return strings.Contains(strings.ToLower(p.Logs()), strings.ToLower(substr)), p.Tail(3)
 	})
 }

@@ -99,7 +99,7 @@ func (cp *controlPlane) StartAPIServer(ctx context.Context) error {
 	defer cancel()
 	for {
 		if p.Exited() {
-			return fmt.Errorf("kube-apiserver exited:\n%s", tail(p.Logs(), 40))
+			return fmt.Errorf("kube-apiserver exited:\n%s", p.Tail(40))
 		}
 		if cp.ready(ctx) {
 			return nil
@@ -107,7 +107,7 @@ func (cp *controlPlane) StartAPIServer(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			p.Stop(15 * time.Second)
-			return fmt.Errorf("kube-apiserver not ready: %w\n%s", ctx.Err(), tail(p.Logs(), 40))
+			return fmt.Errorf("kube-apiserver not ready: %w\n%s", ctx.Err(), p.Tail(40))
 		case <-time.After(500 * time.Millisecond):
 		}
 	}

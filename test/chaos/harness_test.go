@@ -83,7 +83,7 @@ func (s *scenario) stopAll() {
 	s.sim.Stop(stopGrace)
 	if s.t.Failed() {
 		for _, p := range procs[max(0, len(procs)-2):] {
-			s.t.Logf("last lines of %s:\n%s", p.Name, tail(p.Logs(), 60))
+			s.t.Logf("last lines of %s:\n%s", p.Name, p.Tail(60))
 		}
 	}
 	for _, p := range append(procs, s.sim) {
@@ -140,7 +140,7 @@ func (s *scenario) startManager(extra ...string) *testenv.Process {
 // waitReady waits until the Agent and the Environment are Ready, so that Sessions launch at once.
 func (s *scenario) waitReady(timeout time.Duration) {
 	s.t.Helper()
-	waitFor(s.t, timeout, "the Agent and the Environment to be Ready", func() (bool, string) {
+	testenv.WaitFor(s.t, timeout, "the Agent and the Environment to be Ready", func() (bool, string) {
 		var agent v1alpha1.Agent
 		var env v1alpha1.Environment
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -206,7 +206,7 @@ func (s *scenario) killLoop(running *testenv.Process, extra ...string) kills {
 		}
 		time.Sleep(pause)
 		if running.Exited() {
-			s.t.Fatalf("%s exited on its own:\n%s", running.Name, tail(running.Logs(), 40))
+			s.t.Fatalf("%s exited on its own:\n%s", running.Name, running.Tail(40))
 		}
 		unfinished, unsent := s.progress()
 		running.Kill()
@@ -336,23 +336,6 @@ func (s *scenario) simHTTP(method, path, body string) (int, string) {
 	defer func() { _ = resp.Body.Close() }()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(out)
-}
-
-// waitFor polls cond every 500 ms until it holds, failing after timeout with cond's last words.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
-		var ok bool
-		if ok, last = cond(); ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, last)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
 }
 
 // sumStats adds the counters of the endpoints whose key contains any of the fragments.

@@ -150,12 +150,3 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
-
-// tail returns the last n lines of text.
-func tail(text string, n int) string {
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}

@@ -160,7 +160,7 @@ func (c *conversation) followUp(t *testing.T) {
 	const followUp = "Now list three files."
 	kubectl(t, "patch", "-n", c.ns, "session", "hello", "--type=json",
 		"-p", `[{"op":"add","path":"/spec/messages","value":["`+followUp+`"]}]`)
-	waitUntil(t, turnTimeout, "the follow-up's answer", func() (bool, string) {
+	testenv.WaitFor(t, turnTimeout, "the follow-up's answer", func() (bool, string) {
 		var s sessionStatus
 		kubectlJSON(t, &s, "get", "-n", c.ns, "session", "hello")
 		status, _ := s.condition("TurnComplete")

@@ -131,22 +131,6 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitUntil polls cond every 500 ms until it returns true, failing the test after timeout with the
-// last status cond reported.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, last = cond(); ok {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, last)
-}
-
 // httpGet returns the status and body of a GET with optional headers.
 func httpGet(url string, header map[string]string) (int, []byte, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -248,7 +232,7 @@ func startManager(t *testing.T, kubeconfig string, args ...string) *manager {
 		}
 	})
 	readyz := fmt.Sprintf("http://127.0.0.1:%d/readyz", probe)
-	waitUntil(t, time.Minute, "the manager's /readyz", func() (bool, string) {
+	testenv.WaitFor(t, time.Minute, "the manager's /readyz", func() (bool, string) {
 		if proc.Exited() {
 			t.Fatalf("the manager exited:\n%s", proc.Logs())
 		}

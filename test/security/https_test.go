@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
 // TestManagerRefusesPlainHTTPAPIURL runs the manager binary with API base URLs it must refuse at
@@ -43,7 +45,7 @@ func TestManagerRefusesPlainHTTPAPIURL(t *testing.T) {
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
 			if ctx.Err() != nil || !errors.As(err, &exit) || exit.ExitCode() == 0 {
-				t.Fatalf("the manager did not refuse to start (err %v, deadline %v):\n%s", err, ctx.Err(), tailLines(string(out), 20))
+				t.Fatalf("the manager did not refuse to start (err %v, deadline %v):\n%s", err, ctx.Err(), testenv.Tail(string(out), 20))
 			}
 			// The error is logged as JSON, which escapes the quotes.
 			if !strings.Contains(strings.ReplaceAll(string(out), `\"`, `"`), c.want) {

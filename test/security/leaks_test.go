@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
 // TestNoSecretInLogsStatusEventsOrMetrics runs conversations that use an API key, a private GitHub
@@ -43,12 +45,12 @@ spec:
   model: {id: claude-opus-4-8}
   apiKeySecretRef: {name: wrong-key}
 `)
-	waitFor(t, 2*time.Minute, "both turns of private-repo", func() (bool, string) {
+	testenv.WaitFor(t, 2*time.Minute, "both turns of private-repo", func() (bool, string) {
 		out := kubectl(t, "get", "-n", ns, "session/private-repo", "-o", "jsonpath={.status.phase} {.status.messagesSent}")
 		return out == "Succeeded 1", out
 	})
 	for _, r := range []string{"session/wrong-key", "agent/wrong-key"} {
-		waitFor(t, time.Minute, r+" to be refused", func() (bool, string) {
+		testenv.WaitFor(t, time.Minute, r+" to be refused", func() (bool, string) {
 			status, reason, message := condition(t, ns, r, "Ready")
 			return status == "False" && reason == "Unauthorized", status + " " + reason + " " + message
 		})

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
 // TestWatchNamespacesConfineTheServiceAccount installs the chart with watchNamespaces and proves,
@@ -106,7 +108,7 @@ func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
 		}
 		logs := mgr.proc.Logs()
 		if strings.Contains(strings.ToLower(logs), "forbidden") {
-			t.Errorf("the manager was denied something: it reached outside its namespaces:\n%s", tailLines(logs, 40))
+			t.Errorf("the manager was denied something: it reached outside its namespaces:\n%s", testenv.Tail(logs, 40))
 		}
 		if strings.Contains(logs, otherKey) || strings.Contains(logs, apiKey) {
 			t.Error("the manager's log contains an API key")

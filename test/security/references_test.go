@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
 // TestReferencesNeverCrossNamespaces proves that agentRef and environmentRef resolve in the
@@ -27,7 +29,7 @@ func TestReferencesNeverCrossNamespaces(t *testing.T) {
 	waitCondition(t, nsA, "environment/python-dev", "Ready", time.Minute)
 
 	apply(t, nsB, sessionManifest("borrower", "use the other team's agent"))
-	waitFor(t, time.Minute, "ReferencesResolved=False on the Session in "+nsB, func() (bool, string) {
+	testenv.WaitFor(t, time.Minute, "ReferencesResolved=False on the Session in "+nsB, func() (bool, string) {
 		status, reason, message := condition(t, nsB, "session/borrower", "ReferencesResolved")
 		return status == "False" && reason == "ReferenceNotReady" && strings.Contains(message, nsB+"/coder"), status + " " + reason + " " + message
 	})

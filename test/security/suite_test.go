@@ -174,23 +174,6 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitFor polls cond every 500 ms until it holds, failing after timeout with cond's last words.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
-		var ok bool
-		if ok, last = cond(); ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, last)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
 // httpGet returns the status and body of a GET.
 func httpGet(url string, header map[string]string) (int, []byte, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -264,10 +247,10 @@ func startManager(t *testing.T, kubeconfig string, args ...string) *manager {
 	t.Cleanup(func() {
 		proc.Stop(stopGrace)
 		if t.Failed() {
-			t.Logf("manager log (tail):\n%s", tailLines(proc.Logs(), 60))
+			t.Logf("manager log (tail):\n%s", proc.Tail(60))
 		}
 	})
-	waitFor(t, time.Minute, "the manager's /readyz", func() (bool, string) {
+	testenv.WaitFor(t, time.Minute, "the manager's /readyz", func() (bool, string) {
 		if proc.Exited() {
 			t.Fatalf("the manager exited:\n%s", proc.Logs())
 		}
@@ -330,12 +313,4 @@ func waitCondition(t *testing.T, namespace, resource, condition string, timeout 
 		out, _ := kubectlAs(adminKubeconfig, "describe", "-n", namespace, resource)
 		t.Fatalf("%v\n%s", err, out)
 	}
-}
-
-func tailLines(text string, n int) string {
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

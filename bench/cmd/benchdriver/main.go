@@ -102,9 +102,9 @@ type runner struct {
 	env  *testenv.Env
 	k8s  client.Client
 	obs  *observer
-	sim  *proc.Process
-	mgr  *proc.Process
-	base *proc.Process
+	sim  *testenv.Process
+	mgr  *testenv.Process
+	base *testenv.Process
 
 	simURL, metricsURL, pprofURL, baselineURL string
 	apiserverHTTP                             *http.Client
@@ -116,7 +116,7 @@ type runner struct {
 // pids are the processes whose CPU is measured.
 func (r *runner) pids() map[string]int {
 	out := map[string]int{}
-	for name, p := range map[string]*proc.Process{"manager": r.mgr, "simulator": r.sim, "baseline": r.base} {
+	for name, p := range map[string]*testenv.Process{"manager": r.mgr, "simulator": r.sim, "baseline": r.base} {
 		if p != nil && !p.Exited() {
 			out[name] = p.Pid()
 		}
@@ -212,7 +212,7 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 
 	simArgs := append([]string{"--addr", "127.0.0.1:0", "--api-key", apiKey}, r.cfg.SimulatorArgs...)
-	if r.sim, err = proc.Start(r.dir, "simulator", bins["./cmd/simulator"], simArgs); err != nil {
+	if r.sim, err = testenv.StartLoggedProcess(filepath.Join(r.dir, "simulator.log"), "simulator", bins["./cmd/simulator"], simArgs); err != nil {
 		return err
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -237,7 +237,7 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 	args = append(args, r.cfg.ManagerArgs...)
 	r.cfg.ManagerArgs = args
-	if r.mgr, err = proc.Start(r.dir, "manager", bins["./cmd/manager"], args, "KUBECONFIG="+kubeconfig); err != nil {
+	if r.mgr, err = testenv.StartLoggedProcess(filepath.Join(r.dir, "manager.log"), "manager", bins["./cmd/manager"], args, "KUBECONFIG="+kubeconfig); err != nil {
 		return err
 	}
 	if err := r.obs.start(ctx, env.Config, namespace); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anthropics/managed-agents-operator/bench/internal/proc"
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
 // scaleScenario runs the load over every Session with the baseline consuming the same streams, and
@@ -26,7 +27,7 @@ func (r *runner) scaleScenario(ctx context.Context, names []string, res *results
 	}
 	var err error
 	baseAddr := freeAddr()
-	r.base, err = proc.Start(r.dir, "baseline", r.baselineBin, []string{"--base-url", r.simURL, "--api-key", apiKey, "--sessions", idsFile, "--addr", baseAddr})
+	r.base, err = testenv.StartLoggedProcess(filepath.Join(r.dir, "baseline.log"), "baseline", r.baselineBin, []string{"--base-url", r.simURL, "--api-key", apiKey, "--sessions", idsFile, "--addr", baseAddr})
 	if err != nil {
 		return err
 	}

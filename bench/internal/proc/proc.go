@@ -1,144 +1,21 @@
-// Package proc starts the benchmark's processes and reads what Linux knows about them: CPU time,
-// resident memory, its peak, and open sockets. Everything comes from /proc, so the numbers are the
-// kernel's, not the program's own view.
+// Package proc reads what Linux knows about the benchmark's processes (internal/testenv starts
+// them): CPU time, resident memory, its peak, and open sockets. Everything comes from /proc, so the
+// numbers are the kernel's, not the program's own view.
 package proc
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat. It is 100 on every
 // Linux architecture Go supports.
 const clockTicks = 100
-
-// Process is a started program whose output goes to a log file.
-type Process struct {
-	Name    string
-	LogPath string
-	cmd     *exec.Cmd
-	done    chan struct{}
-
-	mu      sync.Mutex
-	waiters []waiter
-}
-
-type waiter struct {
-	substr string
-	ch     chan string
-}
-
-// Start runs bin with args and extra environment variables; its output goes to dir/name.log.
-func Start(dir, name, bin string, args []string, env ...string) (*Process, error) {
-	logPath := filepath.Join(dir, name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	p := &Process{Name: name, LogPath: logPath, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	pr, pw := io.Pipe()
-	p.cmd.Stdout, p.cmd.Stderr = pw, pw
-	if err := p.cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			line := sc.Text()
-			_, _ = logFile.WriteString(line + "\n")
-			p.mu.Lock()
-			kept := p.waiters[:0]
-			for _, w := range p.waiters {
-				if strings.Contains(line, w.substr) {
-					w.ch <- line
-				} else {
-					kept = append(kept, w)
-				}
-			}
-			p.waiters = kept
-			p.mu.Unlock()
-		}
-		_ = logFile.Close()
-	}()
-	go func() {
-		_ = p.cmd.Wait()
-		_ = pw.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// Pid is the process id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// WaitForLine waits until an output line contains substr. Only lines printed after the call count.
-func (p *Process) WaitForLine(ctx context.Context, substr string) (string, error) {
-	ch := make(chan string, 1)
-	p.mu.Lock()
-	p.waiters = append(p.waiters, waiter{substr: substr, ch: ch})
-	p.mu.Unlock()
-	select {
-	case line := <-ch:
-		return line, nil
-	case <-p.done:
-		return "", fmt.Errorf("%s exited before printing %q; see %s", p.Name, substr, p.LogPath)
-	case <-ctx.Done():
-		return "", fmt.Errorf("%s did not print %q: %w; see %s", p.Name, substr, ctx.Err(), p.LogPath)
-	}
-}
-
-// Exited reports whether the process has ended.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Stop sends SIGTERM, waits up to grace, then kills the process group.
-func (p *Process) Stop(grace time.Duration) {
-	if p == nil || p.Exited() {
-		return
-	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-// Tail returns the last n lines of the process's log.
-func (p *Process) Tail(n int) string {
-	data, err := os.ReadFile(p.LogPath)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
 
 // CPUSeconds is the user plus system CPU time the process has used.
 func CPUSeconds(pid int) (float64, error) {
