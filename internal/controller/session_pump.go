@@ -45,9 +45,6 @@ func NewPump(kube client.Client) *Pump {
 	}
 }
 
-// Notifications is the channel the Session controller watches.
-func (p *Pump) Notifications() <-chan event.GenericEvent { return p.notify }
-
 // NeedLeaderElection makes the pump run only on the leader, like the controllers.
 func (p *Pump) NeedLeaderElection() bool { return true }
 
@@ -113,13 +110,6 @@ func (p *Pump) Stop(key types.NamespacedName) {
 	if s != nil {
 		s.stop()
 	}
-}
-
-// Active is the number of streams held.
-func (p *Pump) Active() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.streams)
 }
 
 // wake asks the reconciler to look at a session now.
