@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -297,4 +298,15 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func sessionStatus(h *harness, id string) string {
 	info, _ := h.sim.Session(id)
 	return info.Status
+}
+
+// lastEventType is the type of the newest event in a session's history, or "" when it has none.
+func lastEventType(h *harness, sessionID string) string {
+	history, err := h.sim.Events(sessionID)
+	if err != nil || len(history) == 0 {
+		return ""
+	}
+	var last struct{ Type string }
+	_ = json.Unmarshal(history[len(history)-1], &last)
+	return last.Type
 }

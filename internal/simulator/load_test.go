@@ -25,8 +25,10 @@ func TestLoadEmitsIntoRunningSessions(t *testing.T) {
 		running = append(running, s.ID)
 	}
 	idle := h.session(ctx, anthropic.BetaSessionNewParams{}) // never prompted: stays idle
+	// Running is not enough: the turn emits its own events before it sleeps, and a stream opened
+	// earlier would see those first. The turn is asleep once its last event is the thinking.
 	for _, id := range running {
-		eventually(t, id+" running", func() bool { return sessionStatus(h, id) == "running" })
+		eventually(t, id+" asleep mid-turn", func() bool { return lastEventType(h, id) == "agent.thinking" })
 	}
 	stream := h.open(ctx, running[0])
 	defer stream.Close()
