@@ -27,7 +27,7 @@ func TestChartShipsAlertsAndDashboard(t *testing.T) {
 	}
 	one(t, objs, "PrometheusRule", &rule)
 	var want map[string]any
-	data, err := os.ReadFile(filepath.Join(chartDir, "files", "prometheus-rules.yaml"))
+	data, err := os.ReadFile(filepath.Join(suite.ChartDir, "files", "prometheus-rules.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type object struct {
 // helmTemplate renders the chart as release "rel" in releaseNS with extra helm flags.
 func helmTemplate(t *testing.T, args ...string) []object {
 	t.Helper()
-	out := helm(t, append([]string{"template", "rel", chartDir, "--namespace", releaseNS}, args...)...)
+	out := suite.Helm(t, append([]string{"template", "rel", suite.ChartDir, "--namespace", releaseNS}, args...)...)
 	return decodeManifests(t, out)
 }
 
@@ -272,13 +272,13 @@ func TestChartLint(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.wantErr == "" {
-				out, err := helmErr(append([]string{"lint", "--strict", chartDir}, tc.args...)...)
+				out, err := suite.HelmErr(append([]string{"lint", "--strict", suite.ChartDir}, tc.args...)...)
 				if err != nil || !strings.Contains(out, "0 chart(s) failed") || strings.Contains(out, "[WARNING]") {
 					t.Fatalf("helm lint --strict is not clean: %v\n%s", err, out)
 				}
 				return
 			}
-			out, err := helmErr(append([]string{"template", "rel", chartDir}, tc.args...)...)
+			out, err := suite.HelmErr(append([]string{"template", "rel", suite.ChartDir}, tc.args...)...)
 			switch {
 			case err == nil:
 				t.Fatalf("helm accepted values that must be rejected (%s):\n%s", tc.wantErr, out)
@@ -297,7 +297,7 @@ func TestChartCRDsMatchGenerated(t *testing.T) {
 	if err != nil || len(files) != 3 {
 		t.Fatalf("want 3 CRDs in %s, got %v (%v)", bases, files, err)
 	}
-	shipped, err := filepath.Glob(filepath.Join(chartDir, "crds", "*"))
+	shipped, err := filepath.Glob(filepath.Join(suite.ChartDir, "crds", "*"))
 	if err != nil || len(shipped) != len(files) {
 		t.Fatalf("the chart ships %v, want copies of %v: run make manifests", shipped, files)
 	}
@@ -306,7 +306,7 @@ func TestChartCRDsMatchGenerated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := os.ReadFile(filepath.Join(chartDir, "crds", filepath.Base(f)))
+		got, err := os.ReadFile(filepath.Join(suite.ChartDir, "crds", filepath.Base(f)))
 		if err != nil || string(got) != string(want) {
 			t.Errorf("chart crds/%s differs from %s (err %v): run make manifests", filepath.Base(f), f, err)
 		}

@@ -7,23 +7,23 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
+	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
 // helmInstall installs the chart with a placeholder image (there is no kubelet: the Deployment's
 // pods never run) and returns the objects of the release and helm's output, which ends with NOTES.txt.
 func helmInstall(t *testing.T, release, namespace string, args ...string) ([]object, string) {
 	t.Helper()
-	out := helm(t, append([]string{"install", release, chartDir, "--namespace", namespace, "--timeout", "2m",
+	out := suite.Helm(t, append([]string{"install", release, suite.ChartDir, "--namespace", namespace, "--timeout", "2m",
 		"--set", "image.repository=registry.example.com/managed-agents-operator", "--set", "image.tag=e2e",
 		"--set", "allowInsecureAPIURL=true"}, args...)...) // the simulator speaks plain http
-	t.Cleanup(func() { _, _ = helmErr("uninstall", release, "--namespace", namespace) })
-	return decodeManifests(t, helm(t, "get", "manifest", release, "--namespace", namespace)), out
+	t.Cleanup(func() { _, _ = suite.HelmErr("uninstall", release, "--namespace", namespace) })
+	return decodeManifests(t, suite.Helm(t, "get", "manifest", release, "--namespace", namespace)), out
 }
 
 // liveRules reads the rules of a Role or ClusterRole as the API server stores them.
@@ -34,37 +34,17 @@ func liveRules(t *testing.T, kind, namespace, name string) []rbacv1.PolicyRule {
 	if namespace != "" {
 		args = append(args, "-n", namespace)
 	}
-	kubectlJSON(t, &role, args...)
+	suite.KubectlJSON(t, &role, args...)
 	return role.Rules
 }
 
-// liveManagerArgs returns the installed Deployment's manager flags, after checking its hardening.
-// The flags that only make sense in a pod are dropped: startManager binds free ports on 127.0.0.1,
-// and --leader-elect needs the pod's namespace file to find its Lease.
+// liveManagerArgs returns the installed Deployment's manager flags for a local manager process,
+// after checking the Deployment's hardening.
 func liveManagerArgs(t *testing.T, namespace, name string) []string {
 	t.Helper()
-	var dep appsv1.Deployment
-	kubectlJSON(t, &dep, "get", "deployment", name, "-n", namespace)
-	checkDeployment(t, &dep)
-	var args []string
-	for _, a := range dep.Spec.Template.Spec.Containers[0].Args {
-		if strings.HasPrefix(a, "--metrics-bind-address=") || strings.HasPrefix(a, "--health-probe-bind-address=") || a == "--leader-elect" {
-			continue
-		}
-		args = append(args, a)
-	}
-	return args
-}
-
-// canI asks the API server whether user may do something, through kubectl auth can-i.
-func canI(t *testing.T, user string, args ...string) bool {
-	t.Helper()
-	out, err := kubectlErr(append([]string{"auth", "can-i", "--as", user}, args...)...)
-	answer := strings.TrimSpace(out)
-	if answer != "yes" && answer != "no" {
-		t.Fatalf("kubectl auth can-i %v: %q %v", args, answer, err)
-	}
-	return answer == "yes"
+	dep := suite.Deployment(t, namespace, name)
+	checkDeployment(t, dep)
+	return harness.LocalManagerArgs(dep)
 }
 
 // runSamplesAs runs the samples in namespace with a manager that has exactly the RBAC of the
@@ -73,26 +53,26 @@ func canI(t *testing.T, user string, args ...string) bool {
 // the manager's log.
 func runSamplesAs(t *testing.T, serviceAccount, namespace string, args []string, secrets map[string]string) {
 	t.Helper()
-	kubeconfig := impersonatingKubeconfig(t, serviceAccount)
-	whoami, err := runCmd("", kubectlBin, "--kubeconfig", kubeconfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+	kubeconfig := suite.ImpersonatingKubeconfig(t, serviceAccount)
+	whoami, err := harness.RunCmd("", suite.KubectlBin, "--kubeconfig", kubeconfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
 	if err != nil || whoami != serviceAccount {
 		t.Fatalf("the impersonating kubeconfig acts as %q (%v), want %s", whoami, err, serviceAccount)
 	}
-	mgr := startManager(t, kubeconfig, args...)
-	kubectl(t, "apply", "-n", namespace, "-f", filepath.Join(testenv.RepoRoot(), "config", "samples"))
+	mgr := suite.StartManager(t, kubeconfig, args...)
+	suite.Kubectl(t, "apply", "-n", namespace, "-f", filepath.Join(testenv.RepoRoot(), "config", "samples"))
 	waitTurn(t, namespace, "hello")
-	kubectl(t, "delete", "-n", namespace, "session/hello", "agent/coder", "environment/python-dev", "--wait=false")
+	suite.Kubectl(t, "delete", "-n", namespace, "session/hello", "agent/coder", "environment/python-dev", "--wait=false")
 	for _, r := range []string{"session/hello", "agent/coder", "environment/python-dev"} {
 		waitGone(t, namespace, r)
 	}
-	logs := mgr.proc.Logs()
+	logs := mgr.Proc.Logs()
 	for _, denial := range []string{"forbidden", "Forbidden"} {
 		if strings.Contains(logs, denial) {
 			t.Errorf("the manager was denied something with the chart's RBAC:\n%s", logs)
 			break
 		}
 	}
-	assertAbsent(t, "the manager's log", logs, secrets)
+	harness.AssertAbsent(t, "the manager's log", logs, secrets)
 }
 
 // TestHelmInstallClusterWide installs the chart with its defaults and an API key value, checks the
@@ -100,9 +80,9 @@ func runSamplesAs(t *testing.T, serviceAccount, namespace string, args []string,
 // generated ClusterRole is enough for a whole conversation and no more than the markers say.
 func TestHelmInstallClusterWide(t *testing.T) {
 	const release, ns, workNS = "mao", "mao-system", "team-wide"
-	createNamespaces(t, ns, workNS)
-	apiKey := "sk-ant-e2e-" + randomHex(16)
-	sim := startSimulator(t, apiKey)
+	suite.CreateNamespaces(t, ns, workNS)
+	apiKey := "sk-ant-e2e-" + harness.RandomHex(16)
+	sim := suite.StartSimulator(t, apiKey, stepDelay)
 	manifests, notes := helmInstall(t, release, ns, "--set-string", "apiKey.value="+apiKey,
 		"--set", "baseURL="+sim.URL, "--set", "logging.level=debug")
 	fullname := release + "-managed-agents-operator"
@@ -124,15 +104,15 @@ func TestHelmInstallClusterWide(t *testing.T) {
 	})
 
 	t.Run("the live ClusterRole has exactly the markers' rules, bound to the ServiceAccount", func(t *testing.T) {
-		kubectl(t, "get", "serviceaccount", fullname, "-n", ns)
+		suite.Kubectl(t, "get", "serviceaccount", fullname, "-n", ns)
 		assertRules(t, "ClusterRole", liveRules(t, "clusterrole", "", fullname+"-manager"), managerRules)
 		var binding rbacv1.ClusterRoleBinding
-		kubectlJSON(t, &binding, "get", "clusterrolebinding", fullname+"-manager")
+		suite.KubectlJSON(t, &binding, "get", "clusterrolebinding", fullname+"-manager")
 		if len(binding.Subjects) != 1 || binding.Subjects[0].Name != fullname || binding.Subjects[0].Namespace != ns {
 			t.Errorf("ClusterRoleBinding subjects %+v", binding.Subjects)
 		}
 		var secret corev1.Secret
-		kubectlJSON(t, &secret, "get", "secret", fullname+"-api-key", "-n", ns)
+		suite.KubectlJSON(t, &secret, "get", "secret", fullname+"-api-key", "-n", ns)
 		if string(secret.Data["api-key"]) != apiKey {
 			t.Error("the chart's Secret does not hold the API key from apiKey.value")
 		}
@@ -154,7 +134,7 @@ func TestHelmInstallClusterWide(t *testing.T) {
 			{[]string{"create", "leases.coordination.k8s.io", "-n", ns}, false}, // no leader election with one replica
 			{[]string{"delete", "customresourcedefinitions.apiextensions.k8s.io"}, false},
 		} {
-			if got := canI(t, sa, c.args...); got != c.want {
+			if got := suite.CanI(t, sa, c.args...); got != c.want {
 				t.Errorf("can-i %v = %v, want %v", c.args, got, c.want)
 			}
 		}
@@ -169,17 +149,17 @@ func TestHelmInstallClusterWide(t *testing.T) {
 	})
 
 	t.Run("uninstall removes the release but keeps the CRDs and the custom resources", func(t *testing.T) {
-		kubectlApply(t, workNS, "apiVersion: claude.anthropic.com/v1alpha1\nkind: Environment\nmetadata:\n  name: survivor\nspec:\n  deletionPolicy: Retain\n")
-		helm(t, "uninstall", release, "--namespace", ns)
-		if _, err := kubectlErr("get", "serviceaccount", fullname, "-n", ns); err == nil {
+		suite.Apply(t, workNS, "apiVersion: claude.anthropic.com/v1alpha1\nkind: Environment\nmetadata:\n  name: survivor\nspec:\n  deletionPolicy: Retain\n")
+		suite.Helm(t, "uninstall", release, "--namespace", ns)
+		if _, err := suite.KubectlErr("get", "serviceaccount", fullname, "-n", ns); err == nil {
 			t.Error("the ServiceAccount survived helm uninstall")
 		}
-		if _, err := kubectlErr("get", "clusterrole", fullname+"-manager"); err == nil {
+		if _, err := suite.KubectlErr("get", "clusterrole", fullname+"-manager"); err == nil {
 			t.Error("the ClusterRole survived helm uninstall")
 		}
-		kubectl(t, "get", "crd", "agents.claude.anthropic.com", "environments.claude.anthropic.com", "sessions.claude.anthropic.com")
-		kubectl(t, "get", "environment", "survivor", "-n", workNS)
-		kubectl(t, "delete", "environment", "survivor", "-n", workNS)
+		suite.Kubectl(t, "get", "crd", "agents.claude.anthropic.com", "environments.claude.anthropic.com", "sessions.claude.anthropic.com")
+		suite.Kubectl(t, "get", "environment", "survivor", "-n", workNS)
+		suite.Kubectl(t, "delete", "environment", "survivor", "-n", workNS)
 	})
 }
 
@@ -188,10 +168,10 @@ func TestHelmInstallClusterWide(t *testing.T) {
 // namespace and grant nothing outside them.
 func TestHelmInstallWatchNamespaces(t *testing.T) {
 	const release, ns = "scoped", "scoped-system"
-	createNamespaces(t, ns, "team-a", "team-b", "team-c")
-	apiKey := "sk-ant-e2e-" + randomHex(16)
-	sim := startSimulator(t, apiKey)
-	createSecret(t, ns, "claude-api-key", "api-key", apiKey)
+	suite.CreateNamespaces(t, ns, "team-a", "team-b", "team-c")
+	apiKey := "sk-ant-e2e-" + harness.RandomHex(16)
+	sim := suite.StartSimulator(t, apiKey, stepDelay)
+	suite.CreateSecret(t, ns, "claude-api-key", "api-key", apiKey)
 	manifests, _ := helmInstall(t, release, ns, "--set", "watchNamespaces={team-a,team-b}",
 		"--set", "apiKey.existingSecret=claude-api-key", "--set", "replicaCount=2", "--set", "baseURL="+sim.URL)
 	fullname := release + "-managed-agents-operator"
@@ -204,7 +184,7 @@ func TestHelmInstallWatchNamespaces(t *testing.T) {
 		}
 		for _, watched := range []string{"team-a", "team-b"} {
 			assertRules(t, watched+" Role", liveRules(t, "role", watched, fullname+"-manager"), managerRules)
-			kubectl(t, "get", "rolebinding", fullname+"-manager", "-n", watched)
+			suite.Kubectl(t, "get", "rolebinding", fullname+"-manager", "-n", watched)
 		}
 		assertRules(t, "Secret reader Role", liveRules(t, "role", ns, fullname+"-secret-reader"), secretRules)
 		assertRules(t, "leader-election Role", liveRules(t, "role", ns, fullname+"-leader-election"), leaderRules)
@@ -225,7 +205,7 @@ func TestHelmInstallWatchNamespaces(t *testing.T) {
 			{[]string{"create", "leases.coordination.k8s.io", "-n", "team-a"}, false},
 			{[]string{"list", "sessions.claude.anthropic.com", "-n", ns}, false},
 		} {
-			if got := canI(t, sa, c.args...); got != c.want {
+			if got := suite.CanI(t, sa, c.args...); got != c.want {
 				t.Errorf("can-i %v = %v, want %v", c.args, got, c.want)
 			}
 		}
@@ -266,20 +246,20 @@ func TestHelmInstallsAndKeepsCRDs(t *testing.T) {
 	}
 	crds := []string{"agents.claude.anthropic.com", "environments.claude.anthropic.com", "sessions.claude.anthropic.com"}
 	get := append([]string{"--kubeconfig", kubeconfig, "get", "crd"}, crds...)
-	if _, err := runCmd("", kubectlBin, get...); err == nil {
+	if _, err := harness.RunCmd("", suite.KubectlBin, get...); err == nil {
 		t.Fatal("the bare control plane already has the CRDs")
 	}
-	if _, err := runCmd("", helmBin, "--kubeconfig", kubeconfig, "install", "crds", chartDir, "--namespace", "default",
+	if _, err := harness.RunCmd("", suite.HelmBin, "--kubeconfig", kubeconfig, "install", "crds", suite.ChartDir, "--namespace", "default",
 		"--set", "image.tag=e2e"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runCmd("", kubectlBin, get...); err != nil {
+	if _, err := harness.RunCmd("", suite.KubectlBin, get...); err != nil {
 		t.Fatalf("helm install did not create the CRDs: %v", err)
 	}
-	if _, err := runCmd("", helmBin, "--kubeconfig", kubeconfig, "uninstall", "crds", "--namespace", "default"); err != nil {
+	if _, err := harness.RunCmd("", suite.HelmBin, "--kubeconfig", kubeconfig, "uninstall", "crds", "--namespace", "default"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runCmd("", kubectlBin, get...); err != nil {
+	if _, err := harness.RunCmd("", suite.KubectlBin, get...); err != nil {
 		t.Fatalf("helm uninstall removed the CRDs: %v", err)
 	}
 }

@@ -7,77 +7,23 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
+	"time"
 
-	"github.com/anthropics/managed-agents-operator/internal/testenv"
+	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
-var (
-	// env is the control plane shared by every test of the package.
-	env *testenv.Env
-	// adminKubeconfig is a system:masters kubeconfig for env.
-	adminKubeconfig string
-	// workDir holds the built binaries, kubeconfigs and helm's state; removed after the run.
-	workDir string
-
-	managerBin   string
-	simulatorBin string
-	kubectlBin   string
-	helmBin      string
-	chartDir     string
+const (
+	// turnTimeout bounds one agent turn on the simulator, from apply to TurnComplete.
+	turnTimeout = 2 * time.Minute
+	// stepDelay paces the simulator's events within a turn, slow enough to watch a turn run.
+	stepDelay = 20 * time.Millisecond
 )
+
+// suite is the control plane and binaries every test of the package shares.
+var suite harness.Suite
 
 func TestMain(m *testing.M) {
-	os.Exit(runSuite(m))
-}
-
-func runSuite(m *testing.M) int {
-	root := testenv.RepoRoot()
-	kubectlBin = filepath.Join(testenv.AssetsDir(), "kubectl")
-	helmBin = filepath.Join(root, "bin", "helm")
-	chartDir = filepath.Join(root, "charts", "managed-agents-operator")
-	for _, bin := range []string{kubectlBin, helmBin} {
-		if _, err := os.Stat(bin); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: %s is missing: run `make tools` first: %v\n", bin, err)
-			return 1
-		}
-	}
-	var err error
-	if workDir, err = os.MkdirTemp("", "managed-agents-e2e-"); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	defer func() { _ = os.RemoveAll(workDir) }()
-	// Helm keeps its caches and repository list here, not in the user's home.
-	for _, v := range []string{"HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"} {
-		_ = os.Setenv(v, filepath.Join(workDir, "helm", v))
-	}
-
-	for _, b := range []struct {
-		pkg string
-		out *string
-	}{{"./cmd/manager", &managerBin}, {"./cmd/simulator", &simulatorBin}} {
-		if *b.out, err = testenv.BuildBinary(workDir, b.pkg); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e:", err)
-			return 1
-		}
-	}
-
-	if env, err = testenv.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e: stopping the control plane:", err)
-		}
-	}()
-	if adminKubeconfig, err = env.WriteKubeconfig(workDir); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(suite.Run(m, "e2e"))
 }

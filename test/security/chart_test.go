@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
 // rendered is one object of a helm template run.
@@ -24,7 +26,7 @@ type rendered struct {
 // helmTemplate renders the chart as release "sec" in namespace "ops"; it returns helm's error instead
 // of failing, for the cases that must be refused.
 func helmTemplate(args ...string) ([]rendered, error) {
-	out, err := runCmd("", helmBin, append([]string{"template", "sec", chartDir, "--namespace", "ops"}, args...)...)
+	out, err := harness.RunCmd("", suite.HelmBin, append([]string{"template", "sec", suite.ChartDir, "--namespace", "ops"}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,13 +117,13 @@ func TestChartNetworkPolicy(t *testing.T) {
 			}
 			checkIngress(t, np.Spec.Ingress, c.metrics, c.metricsFrom)
 			checkEgress(t, np.Spec.Egress, c.apiPorts, c.apiCIDRs)
-			if out, err := runCmd("", helmBin, append([]string{"lint", "--strict", chartDir}, args...)...); err != nil ||
+			if out, err := harness.RunCmd("", suite.HelmBin, append([]string{"lint", "--strict", suite.ChartDir}, args...)...); err != nil ||
 				!strings.Contains(out, "0 chart(s) failed") || strings.Contains(out, "[WARNING]") {
 				t.Errorf("helm lint --strict is not clean: %v\n%s", err, out)
 			}
 			np.Namespace = "default"
 			raw, _ := json.Marshal(np)
-			if out, err := runCmd(string(raw), kubectlBin, "--kubeconfig", adminKubeconfig, "create", "--dry-run=server", "--validate=strict", "-n", "default", "-f", "-"); err != nil {
+			if out, err := suite.KubectlInput(string(raw), "create", "--dry-run=server", "--validate=strict", "-n", "default", "-f", "-"); err != nil {
 				t.Errorf("the API server refuses the NetworkPolicy: %v\n%s", err, out)
 			}
 		})

@@ -36,7 +36,7 @@ func TestManagerRefusesPlainHTTPAPIURL(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, managerBin, append([]string{"--kubeconfig", adminKubeconfig,
+			cmd := exec.CommandContext(ctx, suite.ManagerBin, append([]string{"--kubeconfig", suite.AdminKubeconfig,
 				"--metrics-bind-address=0", "--health-probe-bind-address=0", "--watch-namespaces=https-check"}, c.args...)...)
 			cmd.Env = append(os.Environ(), "KUBECONFIG=", "ANTHROPIC_API_KEY=", "ANTHROPIC_BASE_URL=")
 			if c.env != "" {
@@ -60,9 +60,9 @@ func TestManagerRefusesPlainHTTPAPIURL(t *testing.T) {
 		})
 	}
 	t.Run("https starts", func(t *testing.T) {
-		startManager(t, adminKubeconfig, "--watch-namespaces=https-check", "--api-base-url=https://api.example.invalid")
+		suite.StartManager(t, suite.AdminKubeconfig, "--watch-namespaces=https-check", "--api-base-url=https://api.example.invalid")
 	})
 	t.Run("http with --allow-insecure-api-url starts", func(t *testing.T) {
-		startManager(t, adminKubeconfig, "--watch-namespaces=https-check", "--api-base-url=http://127.0.0.1:8765", "--allow-insecure-api-url")
+		suite.StartManager(t, suite.AdminKubeconfig, "--watch-namespaces=https-check", "--api-base-url=http://127.0.0.1:8765", "--allow-insecure-api-url")
 	})
 }

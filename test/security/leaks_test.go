@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
+	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
 // TestNoSecretInLogsStatusEventsOrMetrics runs conversations that use an API key, a private GitHub
@@ -16,28 +17,28 @@ import (
 // describe and the /metrics output for any of the three values.
 func TestNoSecretInLogsStatusEventsOrMetrics(t *testing.T) {
 	const opNS, ns = "leaks-system", "leaks"
-	createNamespaces(t, opNS, ns)
+	suite.CreateNamespaces(t, opNS, ns)
 	secrets := map[string]string{
-		"API key":      "sk-ant-leak-" + randomHex(16),
-		"GitHub token": "ghp_" + randomHex(18),
-		"wrong key":    "sk-ant-wrong-" + randomHex(16),
+		"API key":      "sk-ant-leak-" + harness.RandomHex(16),
+		"GitHub token": "ghp_" + harness.RandomHex(18),
+		"wrong key":    "sk-ant-wrong-" + harness.RandomHex(16),
 	}
-	sim := startSimulator(t, secrets["API key"])
-	createSecret(t, opNS, "claude-api-key", "api-key", secrets["API key"])
-	mgr := startManager(t, adminKubeconfig, "--watch-namespaces="+ns, "--api-key-secret="+opNS+"/claude-api-key",
+	sim := suite.StartSimulator(t, secrets["API key"], stepDelay)
+	suite.CreateSecret(t, opNS, "claude-api-key", "api-key", secrets["API key"])
+	mgr := suite.StartManager(t, suite.AdminKubeconfig, "--watch-namespaces="+ns, "--api-key-secret="+opNS+"/claude-api-key",
 		"--api-base-url="+sim.URL, "--allow-insecure-api-url", "--zap-log-level=debug")
-	createSecret(t, ns, "github-token", "token", secrets["GitHub token"])
-	createSecret(t, ns, "wrong-key", "api-key", secrets["wrong key"])
-	apply(t, ns, agentAndEnvironment)
-	apply(t, ns, sessionManifest("private-repo", "Summarize the README.")+`  messages: ["Now list the files."]
+	suite.CreateSecret(t, ns, "github-token", "token", secrets["GitHub token"])
+	suite.CreateSecret(t, ns, "wrong-key", "api-key", secrets["wrong key"])
+	suite.Apply(t, ns, agentAndEnvironment)
+	suite.Apply(t, ns, sessionManifest("private-repo", "Summarize the README.")+`  messages: ["Now list the files."]
   resources:
     - githubRepository:
         url: https://github.com/acme/private-app
         branch: main
         tokenSecretRef: {name: github-token}
 `)
-	apply(t, ns, sessionManifest("wrong-key", "this key is refused")+"  apiKeySecretRef: {name: wrong-key}\n")
-	apply(t, ns, `apiVersion: claude.anthropic.com/v1alpha1
+	suite.Apply(t, ns, sessionManifest("wrong-key", "this key is refused")+"  apiKeySecretRef: {name: wrong-key}\n")
+	suite.Apply(t, ns, `apiVersion: claude.anthropic.com/v1alpha1
 kind: Agent
 metadata:
   name: wrong-key
@@ -46,7 +47,7 @@ spec:
   apiKeySecretRef: {name: wrong-key}
 `)
 	testenv.WaitFor(t, 2*time.Minute, "both turns of private-repo", func() (bool, string) {
-		out := kubectl(t, "get", "-n", ns, "session/private-repo", "-o", "jsonpath={.status.phase} {.status.messagesSent}")
+		out := suite.Kubectl(t, "get", "-n", ns, "session/private-repo", "-o", "jsonpath={.status.phase} {.status.messagesSent}")
 		return out == "Succeeded 1", out
 	})
 	for _, r := range []string{"session/wrong-key", "agent/wrong-key"} {
@@ -56,28 +57,23 @@ spec:
 		})
 	}
 
-	code, metrics, err := httpGet(mgr.metricsURL, nil)
+	code, metrics, err := harness.HTTPGet(mgr.MetricsURL, nil)
 	if err != nil || code != http.StatusOK || !strings.Contains(string(metrics), "claude_") {
-		t.Fatalf("GET %s: %d %v", mgr.metricsURL, code, err)
+		t.Fatalf("GET %s: %d %v", mgr.MetricsURL, code, err)
 	}
-	logs := mgr.proc.Logs()
+	logs := mgr.Proc.Logs()
 	sources := map[string]string{
 		"the manager's log":                     logs,
 		"the /metrics output":                   string(metrics),
-		"the Agents, Environments and Sessions": kubectl(t, "get", "agents,environments,sessions", "-A", "-o", "yaml"),
-		"the core/v1 Events":                    kubectl(t, "get", "events", "-A", "-o", "yaml"),
-		"the events.k8s.io Events":              kubectl(t, "get", "events.events.k8s.io", "-A", "-o", "yaml"),
-		"kubectl describe":                      kubectl(t, "describe", "-n", ns, "sessions,agents,environments"),
+		"the Agents, Environments and Sessions": suite.Kubectl(t, "get", "agents,environments,sessions", "-A", "-o", "yaml"),
+		"the core/v1 Events":                    suite.Kubectl(t, "get", "events", "-A", "-o", "yaml"),
+		"the events.k8s.io Events":              suite.Kubectl(t, "get", "events.events.k8s.io", "-A", "-o", "yaml"),
+		"kubectl describe":                      suite.Kubectl(t, "describe", "-n", ns, "sessions,agents,environments"),
 	}
 	total := 0
 	for where, text := range sources {
 		total += len(text)
-		for name, value := range secrets {
-			if i := strings.Index(text, value); i >= 0 {
-				start, end := max(0, i-200), min(len(text), i+len(value)+200)
-				t.Errorf("%s contains the %s:\n...%s...", where, name, strings.ReplaceAll(text[start:end], value, "<"+name+">"))
-			}
-		}
+		harness.AssertAbsent(t, where, text, secrets)
 		// A key-shaped string that is none of ours would be a leak of something else.
 		for _, m := range regexp.MustCompile(`sk-ant-[A-Za-z0-9_-]{8,}|ghp_[A-Za-z0-9]{20,}`).FindAllString(text, -1) {
 			t.Errorf("%s contains a credential-shaped string %.12s…", where, m)

@@ -1,14 +1,12 @@
 package security
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
+	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
 // TestWatchNamespacesConfineTheServiceAccount installs the chart with watchNamespaces and proves,
@@ -17,27 +15,27 @@ import (
 // can-i) nor by an actual attempt, while a conversation inside works with exactly those rights.
 func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
 	const release, ns, watched, outside = "confined", "confined-system", "confined-team", "confined-outsider"
-	createNamespaces(t, ns, watched, outside)
-	apiKey := "sk-ant-sec-" + randomHex(16)
-	otherKey := "sk-ant-other-team-" + randomHex(16)
-	sim := startSimulator(t, apiKey)
-	createSecret(t, ns, "claude-api-key", "api-key", apiKey)
-	helm(t, "install", release, chartDir, "--namespace", ns, "--timeout", "2m",
+	suite.CreateNamespaces(t, ns, watched, outside)
+	apiKey := "sk-ant-sec-" + harness.RandomHex(16)
+	otherKey := "sk-ant-other-team-" + harness.RandomHex(16)
+	sim := suite.StartSimulator(t, apiKey, stepDelay)
+	suite.CreateSecret(t, ns, "claude-api-key", "api-key", apiKey)
+	suite.Helm(t, "install", release, suite.ChartDir, "--namespace", ns, "--timeout", "2m",
 		"--set", "image.repository=registry.example.com/managed-agents-operator", "--set", "image.tag=security",
 		"--set", "watchNamespaces={"+watched+"}", "--set", "apiKey.existingSecret=claude-api-key",
 		"--set", "baseURL="+sim.URL, "--set", "allowInsecureAPIURL=true")
 	t.Cleanup(func() {
-		_, _ = runCmd("", helmBin, "--kubeconfig", adminKubeconfig, "uninstall", release, "--namespace", ns)
+		_, _ = suite.HelmErr("uninstall", release, "--namespace", ns)
 	})
 	fullname := release + "-managed-agents-operator"
 	sa := "system:serviceaccount:" + ns + ":" + fullname
 
 	// Another team's key and conversation, outside the watched namespace.
-	createSecret(t, outside, "team-key", "api-key", otherKey)
-	apply(t, outside, agentAndEnvironment)
-	apply(t, outside, sessionManifest("outside", "not yours")+"  apiKeySecretRef: {name: team-key}\n")
-	apply(t, watched, agentAndEnvironment)
-	apply(t, watched, sessionManifest("inside", "hello from the watched namespace"))
+	suite.CreateSecret(t, outside, "team-key", "api-key", otherKey)
+	suite.Apply(t, outside, agentAndEnvironment)
+	suite.Apply(t, outside, sessionManifest("outside", "not yours")+"  apiKeySecretRef: {name: team-key}\n")
+	suite.Apply(t, watched, agentAndEnvironment)
+	suite.Apply(t, watched, sessionManifest("inside", "hello from the watched namespace"))
 
 	t.Run("kubectl auth can-i answers no outside and yes inside", func(t *testing.T) {
 		for _, c := range []struct {
@@ -59,13 +57,13 @@ func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
 			{[]string{"get", "secrets/claude-api-key", "-n", ns}, true}, // the default key
 			{[]string{"create", "secrets", "-n", watched}, false},
 		} {
-			if got := canI(t, sa, c.args...); got != c.want {
+			if got := suite.CanI(t, sa, c.args...); got != c.want {
 				t.Errorf("can-i %v = %v, want %v", c.args, got, c.want)
 			}
 		}
 	})
 
-	kubeconfig := impersonatingKubeconfig(t, sa)
+	kubeconfig := suite.ImpersonatingKubeconfig(t, sa)
 	t.Run("actual reads outside are forbidden, inside they work", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"get", "secret", "team-key", "-n", outside, "-o", "yaml"},
@@ -75,7 +73,7 @@ func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
 			{"get", "sessions", "--all-namespaces"},
 			{"get", "secrets", "--all-namespaces"},
 		} {
-			out, err := kubectlAs(kubeconfig, args...)
+			out, err := suite.KubectlAs(kubeconfig, args...)
 			if err == nil || !strings.Contains(err.Error(), "Forbidden") && !strings.Contains(err.Error(), "forbidden") {
 				t.Errorf("kubectl %v as the ServiceAccount: want Forbidden, got %v\n%s", args, err, out)
 			}
@@ -87,26 +85,26 @@ func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
 			{"get", "sessions", "-n", watched},
 			{"get", "secret", "claude-api-key", "-n", ns},
 		} {
-			if _, err := kubectlAs(kubeconfig, args...); err != nil {
+			if _, err := suite.KubectlAs(kubeconfig, args...); err != nil {
 				t.Errorf("kubectl %v as the ServiceAccount: %v", args, err)
 			}
 		}
 	})
 
 	t.Run("the manager with the chart's identity and flags works inside and leaves the outside alone", func(t *testing.T) {
-		mgr := startManager(t, kubeconfig, deploymentArgs(t, ns, fullname)...)
-		waitCondition(t, watched, "session/inside", "TurnComplete", 2*time.Minute)
+		mgr := suite.StartManager(t, kubeconfig, harness.LocalManagerArgs(suite.Deployment(t, ns, fullname))...)
+		suite.WaitCondition(t, watched, "session/inside", "TurnComplete", 2*time.Minute)
 		time.Sleep(3 * time.Second) // give a confused manager time to touch the outside
 		for _, r := range []string{"session/outside", "agent/coder", "environment/python-dev"} {
-			out := kubectl(t, "get", "-n", outside, r, "-o", "jsonpath={.metadata.finalizers}|{.status}")
+			out := suite.Kubectl(t, "get", "-n", outside, r, "-o", "jsonpath={.metadata.finalizers}|{.status}")
 			if out != "|" {
 				t.Errorf("%s in the unwatched namespace was touched: finalizers|status = %s", r, out)
 			}
 		}
-		if _, sessions := sim.stats(t); sessions != 1 {
+		if sessions := sim.Stats(t).Sessions; sessions != 1 {
 			t.Errorf("the simulator holds %d sessions, want only the watched namespace's one", sessions)
 		}
-		logs := mgr.proc.Logs()
+		logs := mgr.Proc.Logs()
 		if strings.Contains(strings.ToLower(logs), "forbidden") {
 			t.Errorf("the manager was denied something: it reached outside its namespaces:\n%s", testenv.Tail(logs, 40))
 		}
@@ -114,33 +112,4 @@ func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
 			t.Error("the manager's log contains an API key")
 		}
 	})
-}
-
-// canI asks the API server whether user may do something.
-func canI(t *testing.T, user string, args ...string) bool {
-	t.Helper()
-	out, err := kubectlAs(adminKubeconfig, append([]string{"auth", "can-i", "--as", user}, args...)...)
-	answer := strings.TrimSpace(out)
-	if answer != "yes" && answer != "no" {
-		t.Fatalf("kubectl auth can-i %v: %q %v", args, answer, err)
-	}
-	return answer == "yes"
-}
-
-// deploymentArgs returns the installed Deployment's manager flags, minus those that only make sense
-// in a pod (startManager binds free ports on 127.0.0.1; --leader-elect needs the pod's namespace).
-func deploymentArgs(t *testing.T, namespace, name string) []string {
-	t.Helper()
-	var dep appsv1.Deployment
-	if err := json.Unmarshal([]byte(kubectl(t, "get", "deployment", name, "-n", namespace, "-o", "json")), &dep); err != nil {
-		t.Fatal(err)
-	}
-	var args []string
-	for _, a := range dep.Spec.Template.Spec.Containers[0].Args {
-		if strings.HasPrefix(a, "--metrics-bind-address=") || strings.HasPrefix(a, "--health-probe-bind-address=") || a == "--leader-elect" {
-			continue
-		}
-		args = append(args, a)
-	}
-	return args
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
+	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
 // TestReferencesNeverCrossNamespaces proves that agentRef and environmentRef resolve in the
@@ -18,17 +19,17 @@ import (
 // its own objects of those names, the Session launches with B's agent, not A's.
 func TestReferencesNeverCrossNamespaces(t *testing.T) {
 	const opNS, nsA, nsB = "refs-system", "refs-a", "refs-b"
-	createNamespaces(t, opNS, nsA, nsB)
-	apiKey := "sk-ant-refs-" + randomHex(16)
-	sim := startSimulator(t, apiKey)
-	createSecret(t, opNS, "claude-api-key", "api-key", apiKey)
-	startManager(t, adminKubeconfig, "--watch-namespaces="+nsA+","+nsB, "--api-key-secret="+opNS+"/claude-api-key",
+	suite.CreateNamespaces(t, opNS, nsA, nsB)
+	apiKey := "sk-ant-refs-" + harness.RandomHex(16)
+	sim := suite.StartSimulator(t, apiKey, stepDelay)
+	suite.CreateSecret(t, opNS, "claude-api-key", "api-key", apiKey)
+	suite.StartManager(t, suite.AdminKubeconfig, "--watch-namespaces="+nsA+","+nsB, "--api-key-secret="+opNS+"/claude-api-key",
 		"--api-base-url="+sim.URL, "--allow-insecure-api-url")
-	apply(t, nsA, agentAndEnvironment)
-	waitCondition(t, nsA, "agent/coder", "Ready", time.Minute)
-	waitCondition(t, nsA, "environment/python-dev", "Ready", time.Minute)
+	suite.Apply(t, nsA, agentAndEnvironment)
+	suite.WaitCondition(t, nsA, "agent/coder", "Ready", time.Minute)
+	suite.WaitCondition(t, nsA, "environment/python-dev", "Ready", time.Minute)
 
-	apply(t, nsB, sessionManifest("borrower", "use the other team's agent"))
+	suite.Apply(t, nsB, sessionManifest("borrower", "use the other team's agent"))
 	testenv.WaitFor(t, time.Minute, "ReferencesResolved=False on the Session in "+nsB, func() (bool, string) {
 		status, reason, message := condition(t, nsB, "session/borrower", "ReferencesResolved")
 		return status == "False" && reason == "ReferenceNotReady" && strings.Contains(message, nsB+"/coder"), status + " " + reason + " " + message
@@ -40,24 +41,24 @@ func TestReferencesNeverCrossNamespaces(t *testing.T) {
 		t.Errorf("ReferencesResolved %s/%s %q after waiting, want False/ReferenceNotReady", status, reason, message)
 	}
 	t.Logf("RESULT cross-namespace: ReferencesResolved=%s reason %s: %s", status, reason, message)
-	if id := kubectl(t, "get", "-n", nsB, "session/borrower", "-o", "jsonpath={.status.id}"); id != "" {
+	if id := suite.Kubectl(t, "get", "-n", nsB, "session/borrower", "-o", "jsonpath={.status.id}"); id != "" {
 		t.Fatalf("the Session launched remote session %s with another namespace's Agent", id)
 	}
-	stats, sessions := sim.stats(t)
-	if sessions != 0 || stats["POST /v1/sessions"] != 0 {
-		t.Fatalf("the simulator saw %d session creates and holds %d sessions; want none", stats["POST /v1/sessions"], sessions)
+	stats := sim.Stats(t)
+	if creates := stats.Requests["POST /v1/sessions"]; stats.Sessions != 0 || creates != 0 {
+		t.Fatalf("the simulator saw %d session creates and holds %d sessions; want none", creates, stats.Sessions)
 	}
 
 	// B's own objects of the same names: the Session now launches, with B's agent.
-	apply(t, nsB, agentAndEnvironment)
-	waitCondition(t, nsB, "session/borrower", "TurnComplete", 2*time.Minute)
-	agentA := kubectl(t, "get", "-n", nsA, "agent/coder", "-o", "jsonpath={.status.id}")
-	agentB := kubectl(t, "get", "-n", nsB, "agent/coder", "-o", "jsonpath={.status.id}")
-	if got := kubectl(t, "get", "-n", nsB, "session/borrower", "-o", "jsonpath={.status.agentID}"); got != agentB || got == agentA {
+	suite.Apply(t, nsB, agentAndEnvironment)
+	suite.WaitCondition(t, nsB, "session/borrower", "TurnComplete", 2*time.Minute)
+	agentA := suite.Kubectl(t, "get", "-n", nsA, "agent/coder", "-o", "jsonpath={.status.id}")
+	agentB := suite.Kubectl(t, "get", "-n", nsB, "agent/coder", "-o", "jsonpath={.status.id}")
+	if got := suite.Kubectl(t, "get", "-n", nsB, "session/borrower", "-o", "jsonpath={.status.agentID}"); got != agentB || got == agentA {
 		t.Errorf("the Session runs agent %s; want %s (its own namespace's), not %s", got, agentB, agentA)
 	}
-	id := kubectl(t, "get", "-n", nsB, "session/borrower", "-o", "jsonpath={.status.id}")
-	code, body, err := httpGet(sim.URL+"/v1/sessions/"+id, map[string]string{"x-api-key": apiKey, "anthropic-beta": "managed-agents-2026-04-01"})
+	id := suite.Kubectl(t, "get", "-n", nsB, "session/borrower", "-o", "jsonpath={.status.id}")
+	code, body, err := harness.HTTPGet(sim.URL+"/v1/sessions/"+id, map[string]string{"x-api-key": apiKey, "anthropic-beta": "managed-agents-2026-04-01"})
 	if err != nil || code != http.StatusOK || !strings.Contains(string(body), agentB) {
 		t.Errorf("GET the remote session: %d %v; want it on agent %s:\n%.500s", code, err, agentB, body)
 	}
@@ -112,7 +113,7 @@ func crdSpecSchema(t *testing.T, plural string) schema {
 			} `json:"versions"`
 		} `json:"spec"`
 	}
-	out := kubectl(t, "get", "crd", plural+".claude.anthropic.com", "-o", "json")
+	out := suite.Kubectl(t, "get", "crd", plural+".claude.anthropic.com", "-o", "json")
 	if err := json.Unmarshal([]byte(out), &crd); err != nil || len(crd.Spec.Versions) != 1 {
 		t.Fatalf("reading the %s CRD: %v (%d versions)", plural, err, len(crd.Spec.Versions))
 	}
@@ -137,7 +138,7 @@ func walkSchema(s schema, path string, fn func(string, schema)) {
 // condition returns the status, reason and message of an object's condition.
 func condition(t *testing.T, namespace, resource, condType string) (string, string, string) {
 	t.Helper()
-	out := kubectl(t, "get", "-n", namespace, resource, "-o",
+	out := suite.Kubectl(t, "get", "-n", namespace, resource, "-o",
 		fmt.Sprintf(`jsonpath={range .status.conditions[?(@.type=="%s")]}{.status}{"\t"}{.reason}{"\t"}{.message}{end}`, condType))
 	parts := strings.SplitN(out, "\t", 3)
 	for len(parts) < 3 {

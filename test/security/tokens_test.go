@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
 // credentialName matches field names that would hold a credential.
@@ -48,19 +50,19 @@ func isTokenCount(name string, s schema) bool {
 // guess: the API server refuses each (strict field validation) and nothing is stored.
 func TestTokenValueFieldsAreRejected(t *testing.T) {
 	const ns = "tokens"
-	createNamespaces(t, ns)
-	token := "ghp_" + randomHex(18)
+	suite.CreateNamespaces(t, ns)
+	token := "ghp_" + harness.RandomHex(18)
 	for _, field := range []string{"token", "authorizationToken", "authorization_token", "githubToken"} {
 		manifest := sessionManifest("by-value", "hello") + `  resources:
     - githubRepository:
         url: https://github.com/acme/private-app
         ` + field + `: ` + token + "\n"
-		out, err := runCmd(manifest, kubectlBin, "--kubeconfig", adminKubeconfig, "create", "--validate=strict", "-n", ns, "-f", "-")
+		out, err := suite.KubectlInput(manifest, "create", "--validate=strict", "-n", ns, "-f", "-")
 		if err == nil || !strings.Contains(err.Error(), "unknown field") {
 			t.Errorf("a GitHub token in %q was not refused as an unknown field: %v\n%s", field, err, out)
 		}
 	}
-	if out := kubectl(t, "get", "sessions", "-n", ns, "-o", "yaml"); strings.Contains(out, token) {
+	if out := suite.Kubectl(t, "get", "sessions", "-n", ns, "-o", "yaml"); strings.Contains(out, token) {
 		t.Error("a Session stored the token")
 	}
 }

@@ -1,0 +1,94 @@
+// Package harness is the shared world of the suites that run the operator the way its users do: the
+// manager and the simulator as processes built from this repository, kubectl and helm as the real
+// tools from ./bin, and a real kube-apiserver and etcd. Every check goes through those tools or the
+// simulator's HTTP API, never through the operator's Go packages.
+//
+// A suite declares `var suite harness.Suite` and calls `os.Exit(suite.Run(m, "name"))` from TestMain.
+// A missing binary fails the suite and never skips it: `make tools` builds them.
+package harness
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
+)
+
+const (
+	// CmdTimeout bounds one kubectl or helm invocation.
+	CmdTimeout = 90 * time.Second
+	// StopGrace is how long a process gets to exit after SIGTERM before it is killed.
+	StopGrace = 20 * time.Second
+)
+
+// Suite is one control plane and the binaries every test of a package shares.
+type Suite struct {
+	// Env is the running kube-apiserver and etcd.
+	Env *testenv.Env
+	// AdminKubeconfig is a system:masters kubeconfig for Env.
+	AdminKubeconfig string
+	// WorkDir holds the built binaries, kubeconfigs and helm's state; removed after the run.
+	WorkDir string
+
+	ManagerBin, SimulatorBin, KubectlBin, HelmBin string
+	// ChartDir is the operator's Helm chart in this repository.
+	ChartDir string
+}
+
+// Run builds the manager and the simulator, starts the control plane, runs the tests and stops
+// everything it started. It returns the exit code for os.Exit; name prefixes its own errors.
+func (s *Suite) Run(m *testing.M, name string) int {
+	if err := s.start(name); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		s.stop(name)
+		return 1
+	}
+	defer s.stop(name)
+	return m.Run()
+}
+
+func (s *Suite) start(name string) error {
+	root := testenv.RepoRoot()
+	s.KubectlBin = filepath.Join(testenv.AssetsDir(), "kubectl")
+	s.HelmBin = filepath.Join(root, "bin", "helm")
+	s.ChartDir = filepath.Join(root, "charts", "managed-agents-operator")
+	for _, bin := range []string{s.KubectlBin, s.HelmBin} {
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("%s is missing: run `make tools` first: %w", bin, err)
+		}
+	}
+	var err error
+	if s.WorkDir, err = os.MkdirTemp("", "managed-agents-"+name+"-"); err != nil {
+		return err
+	}
+	// Helm keeps its caches and repository list here, not in the user's home.
+	for _, v := range []string{"HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"} {
+		_ = os.Setenv(v, filepath.Join(s.WorkDir, "helm", v))
+	}
+	if s.ManagerBin, err = testenv.BuildBinary(s.WorkDir, "./cmd/manager"); err != nil {
+		return err
+	}
+	if s.SimulatorBin, err = testenv.BuildBinary(s.WorkDir, "./cmd/simulator"); err != nil {
+		return err
+	}
+	if s.Env, err = testenv.Start(); err != nil {
+		return err
+	}
+	s.AdminKubeconfig, err = s.Env.WriteKubeconfig(s.WorkDir)
+	return err
+}
+
+// stop ends the control plane and removes the work directory, whatever start got to.
+func (s *Suite) stop(name string) {
+	if s.Env != nil {
+		if err := s.Env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: stopping the control plane: %v\n", name, err)
+		}
+	}
+	if s.WorkDir != "" {
+		_ = os.RemoveAll(s.WorkDir)
+	}
+}
