@@ -40,19 +40,11 @@ func (r *AgentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	original := agent.DeepCopy()
 	result, err := r.reconcileAgent(ctx, agent)
-	if err := r.patchStatus(ctx, original, agent); err != nil {
+	changed := !equality.Semantic.DeepEqual(original.Status, agent.Status)
+	if err := patchStatusIfChanged(ctx, r.Client, "Agent", original, agent, changed); err != nil {
 		return quietConflict(ctrl.Result{}, err)
 	}
 	return quietConflict(result, err)
-}
-
-// patchStatus writes the status only when it changed: a no-op reconcile costs no write.
-func (r *AgentReconciler) patchStatus(ctx context.Context, original, agent *v1alpha1.Agent) error {
-	if equality.Semantic.DeepEqual(original.Status, agent.Status) || !agent.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(agent, Finalizer) {
-		return nil
-	}
-	metrics.StatusPatches.WithLabelValues("Agent").Inc()
-	return client.IgnoreNotFound(r.Status().Patch(ctx, agent, statusPatch(original, agent)))
 }
 
 func (r *AgentReconciler) reconcileAgent(ctx context.Context, agent *v1alpha1.Agent) (ctrl.Result, error) {

@@ -35,11 +35,9 @@ func (r *EnvironmentReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	original := env.DeepCopy()
 	result, err := r.reconcileEnvironment(ctx, env)
-	if !equality.Semantic.DeepEqual(original.Status, env.Status) && controllerutil.ContainsFinalizer(env, Finalizer) {
-		metrics.StatusPatches.WithLabelValues("Environment").Inc()
-		if perr := r.Status().Patch(ctx, env, statusPatch(original, env)); client.IgnoreNotFound(perr) != nil {
-			return quietConflict(ctrl.Result{}, perr)
-		}
+	changed := !equality.Semantic.DeepEqual(original.Status, env.Status)
+	if err := patchStatusIfChanged(ctx, r.Client, "Environment", original, env, changed); err != nil {
+		return quietConflict(ctrl.Result{}, err)
 	}
 	return quietConflict(result, err)
 }

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,8 +12,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // ownerMetadata is what the operator writes into every remote object's metadata, so it can find the
@@ -44,6 +47,18 @@ func statusPatch(original, obj client.Object) client.Patch {
 	base := original.DeepCopyObject().(client.Object)
 	base.SetResourceVersion(obj.GetResourceVersion())
 	return client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
+}
+
+// patchStatusIfChanged writes an Agent's or Environment's status only when it changed, so that a
+// no-op reconcile costs no write. Once the finalizer of a deleted object is gone the object is about
+// to vanish and its status is not worth a write. An object that never got its finalizer (paused from
+// creation) still gets its status: that is where it says it is paused.
+func patchStatusIfChanged(ctx context.Context, c client.Client, kind string, original, obj client.Object, changed bool) error {
+	if !changed || !obj.GetDeletionTimestamp().IsZero() && !controllerutil.ContainsFinalizer(obj, Finalizer) {
+		return nil
+	}
+	metrics.StatusPatches.WithLabelValues(kind).Inc()
+	return client.IgnoreNotFound(c.Status().Patch(ctx, obj, statusPatch(original, obj)))
 }
 
 // conflictRequeue is how soon a reconcile that hit a stale cache looks again.

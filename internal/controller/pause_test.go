@@ -1,0 +1,61 @@
+package controller_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/controller"
+)
+
+// TestPausedAtCreationSaysSoAndCreatesNothing proves that an object created with the paused
+// annotation shows Ready=False/Paused from its first reconcile (not only once it had been synced)
+// and never reaches the API, for all three kinds; removing the annotation then launches them.
+func TestPausedAtCreationSaysSoAndCreatesNothing(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	f := newSessionFixture(t)
+	paused := map[string]string{controller.AnnotationPaused: "true"}
+
+	agent := newAgent(f.ns, "paused-agent")
+	agent.Annotations = paused
+	create(t, agent)
+	env := newEnvironment(f.ns, "paused-env")
+	env.Annotations = paused
+	create(t, env)
+	sess := f.newSession("paused-session", "wait for me")
+	sess.Annotations = paused
+	create(t, sess)
+
+	a := waitAgent(t, client.ObjectKeyFromObject(agent), "Agent Paused", func(a *v1alpha1.Agent) bool { return hasReason(a.Status.Conditions, controller.ReasonPaused) })
+	e := waitEnvironment(t, client.ObjectKeyFromObject(env), "Environment Paused", func(e *v1alpha1.Environment) bool { return hasReason(e.Status.Conditions, controller.ReasonPaused) })
+	s := waitSession(t, client.ObjectKeyFromObject(sess), "Session Paused", func(s *v1alpha1.Session) bool { return hasReason(s.Status.Conditions, controller.ReasonPaused) })
+	for kind, id := range map[string]string{"Agent": a.Status.ID, "Environment": e.Status.ID, "Session": s.Status.ID} {
+		if id != "" {
+			t.Errorf("the paused %s was created remotely as %s", kind, id)
+		}
+	}
+	if n := len(remoteAgentsWithUID(t, string(agent.UID))); n != 0 {
+		t.Errorf("the paused Agent has %d remote agents, want none", n)
+	}
+
+	for _, obj := range []client.Object{agent, env, sess} {
+		unpause(ctx, t, obj)
+	}
+	waitAgent(t, client.ObjectKeyFromObject(agent), "Agent Ready after unpausing", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
+	waitEnvironment(t, client.ObjectKeyFromObject(env), "Environment Ready after unpausing", func(e *v1alpha1.Environment) bool { return isReady(e.Status.Conditions) })
+	waitSession(t, client.ObjectKeyFromObject(sess), "Session launched after unpausing", func(s *v1alpha1.Session) bool { return s.Status.ID != "" })
+}
+
+// unpause removes the paused annotation with a merge patch, which needs no fresh copy of the object.
+func unpause(ctx context.Context, t *testing.T, obj client.Object) {
+	t.Helper()
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+controller.AnnotationPaused+`":null}}}`))
+	if err := k8s.Patch(ctx, obj, patch); err != nil {
+		t.Fatal(err)
+	}
+}
