@@ -59,3 +59,41 @@ func unpause(ctx context.Context, t *testing.T, obj client.Object) {
 		t.Fatal(err)
 	}
 }
+
+// TestPausedSessionKeepsFollowingButSendsNothing pauses a Session mid-turn together with a new
+// follow-up message: status keeps following the turn to its end, the message waits, and removing
+// the annotation sends it exactly once.
+func TestPausedSessionKeepsFollowingButSendsNothing(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	f := newSessionFixture(t)
+	sess := f.newSession("paused-mid-turn", "[[slow:3s]] take your time")
+	create(t, sess)
+	key := client.ObjectKeyFromObject(sess)
+	sess = waitSession(t, key, "Running", func(s *v1alpha1.Session) bool {
+		return s.Status.Phase == v1alpha1.SessionRunning && s.Status.EventCount > 1
+	})
+	sess.Annotations = map[string]string{controller.AnnotationPaused: "true"}
+	sess.Spec.Messages = []string{"and then this"}
+	if err := k8s.Update(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	sess = waitSession(t, key, "the turn's end while paused", func(s *v1alpha1.Session) bool {
+		return hasReason(s.Status.Conditions, controller.ReasonPaused) && s.Status.StopReason != ""
+	})
+	history := remoteHistory(t, sess.Status.ID)
+	if sess.Status.EventCount != int64(len(history)) || sess.Status.MessagesSent != 0 {
+		t.Errorf("paused: eventCount %d for %d remote events, messagesSent %d (want all events, no message)",
+			sess.Status.EventCount, len(history), sess.Status.MessagesSent)
+	}
+	if n := countType(history, "user.message"); n != 1 {
+		t.Errorf("%d user messages remotely while paused, want only the prompt", n)
+	}
+
+	unpause(ctx, t, sess)
+	sess = waitSession(t, key, "the follow-up after unpausing", func(s *v1alpha1.Session) bool {
+		return s.Status.MessagesSent == 1 && s.Status.Phase == v1alpha1.SessionSucceeded
+	})
+	if n := countType(remoteHistory(t, sess.Status.ID), "user.message"); n != 2 {
+		t.Errorf("%d user messages remotely after unpausing, want 2", n)
+	}
+}

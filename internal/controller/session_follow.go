@@ -20,22 +20,9 @@ const pumpStartWait = time.Second
 
 // follow folds the stream's state into status, sends what the spec asks for, and derives the phase.
 func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) (ctrl.Result, error) {
-	stream := r.Pump.Ensure(sess, api)
-	if stream == nil {
-		return ctrl.Result{RequeueAfter: pumpStartWait}, nil
-	}
-	snap := stream.snapshot()
-	if !snap.Synced {
-		return ctrl.Result{}, nil // the pump wakes us once the history is folded
-	}
-	before := sess.Status.Usage.DeepCopy()
-	if counted, ok := r.countedUsage.Load(sess.UID); ok {
-		before = counted.(*v1alpha1.SessionUsage)
-	}
-	sessionstatus.Apply(&sess.Status, &snap.State)
-	countUsage(sess, before)
-	if sess.Status.Usage != nil {
-		r.countedUsage.Store(sess.UID, sess.Status.Usage.DeepCopy())
+	stream, snap, result, ok := r.observe(sess, api)
+	if !ok {
+		return result, nil
 	}
 	if err := r.syncMutableFields(ctx, sess, api); err != nil {
 		return r.fail(sess, err)
@@ -53,6 +40,48 @@ func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, 
 		return r.afterFinished(ctx, sess)
 	}
 	return ctrl.Result{RequeueAfter: r.untilTimeout(sess)}, nil
+}
+
+// observe folds what the session's stream has seen into status. It only reads from the API. ok is
+// false while the stream is not following yet; result then says when to look again.
+func (r *SessionReconciler) observe(sess *v1alpha1.Session, api managedagents.Client) (stream *sessionStream, snap snapshot, result ctrl.Result, ok bool) {
+	stream = r.Pump.Ensure(sess, api)
+	if stream == nil {
+		return nil, snap, ctrl.Result{RequeueAfter: pumpStartWait}, false
+	}
+	snap = stream.snapshot()
+	if !snap.Synced {
+		return nil, snap, ctrl.Result{}, false // the pump wakes us once the history is folded
+	}
+	before := sess.Status.Usage.DeepCopy()
+	if counted, ok := r.countedUsage.Load(sess.UID); ok {
+		before = counted.(*v1alpha1.SessionUsage)
+	}
+	sessionstatus.Apply(&sess.Status, &snap.State)
+	countUsage(sess, before)
+	if sess.Status.Usage != nil {
+		r.countedUsage.Store(sess.UID, sess.Status.Usage.DeepCopy())
+	}
+	return stream, snap, ctrl.Result{}, true
+}
+
+// observePaused keeps a paused Session's status current: the agent goes on working remotely, and
+// what it does still shows. Nothing is sent, and the generation is not marked observed, so spec
+// changes made while paused are applied once the annotation is removed.
+func (r *SessionReconciler) observePaused(ctx context.Context, sess *v1alpha1.Session) {
+	if sess.Status.ID == "" || isFinished(sess.Status.Phase) {
+		return
+	}
+	api, err := r.apiClient(ctx, sess)
+	if err != nil {
+		return // the unpaused reconcile reports credential problems
+	}
+	if _, snap, _, ok := r.observe(sess, api); ok {
+		r.setPhase(sess, sessionstatus.Phase(sess, &snap.State))
+		if isFinished(sess.Status.Phase) {
+			r.Pump.Stop(client.ObjectKeyFromObject(sess))
+		}
+	}
 }
 
 // setPhase records a phase and its conditions, with an Event when the Session finishes.
