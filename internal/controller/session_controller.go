@@ -41,6 +41,8 @@ type SessionReconciler struct {
 	launched sync.Map // types.UID -> string
 	// announced remembers the finished phase already counted and reported, per Session UID.
 	announced sync.Map // types.UID -> v1alpha1.SessionPhase
+	// resync says when each Session's remote title, metadata and budget are next compared with the spec.
+	resync *resyncTracker
 	// statusPatcher writes status without decoding the answer; nil uses the client.
 	statusPatcher *statusPatcher
 }
@@ -198,7 +200,7 @@ func (r *SessionReconciler) observeFinished(ctx context.Context, sess *v1alpha1.
 	if sess.Status.ObservedGeneration == sess.Generation {
 		return
 	}
-	if err := r.syncMutableFields(ctx, sess, api); err != nil {
+	if err := r.syncRemoteFields(ctx, sess, api); err != nil {
 		logf.FromContext(ctx).Info("Could not update a finished session", "sessionID", sess.Status.ID, "error", err.Error())
 	}
 	observeGeneration(sess)

@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/controller"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 )
 
@@ -207,4 +209,38 @@ func TestSessionMetadataAndTitleEdits(t *testing.T) {
 	waitSession(t, key, "the new generation observed", func(s *v1alpha1.Session) bool {
 		return s.Status.ObservedGeneration == s.Generation
 	})
+}
+
+// TestSessionRemoteDriftIsCorrected edits a running session's title and metadata behind the
+// operator's back: the next resync restores both, removes the foreign key, says so with a
+// DriftCorrected Event, and then leaves the remote session alone.
+func TestSessionRemoteDriftIsCorrected(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	f := newSessionFixture(t)
+	sess := f.newSession("drifting", "[[slow:30s]] long job")
+	sess.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	sess.Spec.Metadata = v1alpha1.Metadata{"team": "infra"}
+	create(t, sess)
+	key := client.ObjectKeyFromObject(sess)
+	sess = waitSession(t, key, "Running", func(s *v1alpha1.Session) bool { return s.Status.Phase == v1alpha1.SessionRunning })
+	if _, err := sdk().Beta.Sessions.Update(ctx, sess.Status.ID, anthropic.BetaSessionUpdateParams{
+		Title: anthropic.String("hijacked"), Metadata: map[string]string{"team": "someone-else", "intruder": "yes"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the remote session restored", func() (bool, string) {
+		remote, _ := sim.Session(sess.Status.ID)
+		_, intruder := remote.Metadata["intruder"]
+		return remote.Title == sess.Namespace+"/drifting" && remote.Metadata["team"] == "infra" && !intruder,
+			fmt.Sprintf("title %q, metadata %v", remote.Title, remote.Metadata)
+	})
+	waitEvent(t, sess, controller.ReasonDriftCorrected)
+	before := sim.Stats()
+	time.Sleep(3 * time.Second) // three more resyncs
+	after := sim.Stats()
+	const get, update = "GET /v1/sessions/{id}", "POST /v1/sessions/{id}"
+	if after[get] == before[get] || after[update] != before[update] {
+		t.Errorf("after the correction: %d GETs and %d updates in 3 s; want resync GETs and no update",
+			after[get]-before[get], after[update]-before[update])
+	}
 }

@@ -48,6 +48,7 @@ func (r *SessionReconciler) reconcileDelete(ctx context.Context, sess *v1alpha1.
 	r.countedUsage.Delete(sess.UID)
 	r.launched.Delete(sess.UID)
 	r.announced.Delete(sess.UID)
+	r.resync.forget(sess.UID)
 	controllerutil.RemoveFinalizer(sess, Finalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, sess))
 }

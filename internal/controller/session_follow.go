@@ -24,7 +24,7 @@ func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, 
 	if !ok {
 		return result, nil
 	}
-	if err := r.syncMutableFields(ctx, sess, api); err != nil {
+	if err := r.syncRemoteFields(ctx, sess, api); err != nil {
 		return r.fail(sess, err)
 	}
 	if r.timedOut(sess) {
@@ -39,7 +39,7 @@ func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, 
 		r.Pump.Stop(client.ObjectKeyFromObject(sess))
 		return r.afterFinished(ctx, sess)
 	}
-	return ctrl.Result{RequeueAfter: r.untilTimeout(sess)}, nil
+	return ctrl.Result{RequeueAfter: r.nextLook(sess)}, nil
 }
 
 // observe folds what the session's stream has seen into status. It only reads from the API. ok is
@@ -137,25 +137,6 @@ func observeGeneration(sess *v1alpha1.Session) {
 	for i := range sess.Status.Conditions {
 		sess.Status.Conditions[i].ObservedGeneration = sess.Generation
 	}
-}
-
-// syncMutableFields pushes title, metadata and budget changes to the remote session. It reads the
-// session first, because the API merges metadata: a key removed from spec.metadata must be deleted
-// by name.
-func (r *SessionReconciler) syncMutableFields(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) error {
-	if sess.Status.ObservedGeneration == sess.Generation || sess.Status.ObservedGeneration == 0 {
-		return nil
-	}
-	remote, err := api.GetSession(ctx, sess.Status.ID)
-	if err != nil {
-		return err
-	}
-	params, deletes, err := managedagents.UpdateSessionParams(&sess.Spec, sess.Namespace+"/"+sess.Name, ownerMetadata(sess), remote.Metadata)
-	if err != nil {
-		return err
-	}
-	_, err = api.UpdateSession(ctx, sess.Status.ID, params, deletes...)
-	return err
 }
 
 // timedOut reports whether spec.timeout has passed since launch.

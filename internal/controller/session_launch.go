@@ -61,6 +61,7 @@ func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session, 
 	} else {
 		logf.FromContext(ctx).Info("Found the remote session launched earlier for this object", "sessionID", remote.ID)
 	}
+	r.resync.markVerified(sess) // just created or found with the spec's fields: nothing to compare yet
 	r.Pump.Ensure(sess, api)
 	return ctrl.Result{}, nil
 }

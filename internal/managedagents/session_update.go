@@ -2,6 +2,7 @@ package managedagents
 
 import (
 	"maps"
+	"strconv"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -14,13 +15,8 @@ import (
 // The API merges metadata, so the returned options delete, with JSON null, every key of the remote
 // session's metadata that is no longer desired (a key removed from spec.metadata).
 func UpdateSessionParams(spec *v1alpha1.SessionSpec, defaultTitle string, owner, remote map[string]string) (anthropic.BetaSessionUpdateParams, []option.RequestOption, error) {
-	title := spec.Title
-	if title == "" {
-		title = defaultTitle
-	}
-	metadata := maps.Clone(owner)
-	maps.Copy(metadata, spec.Metadata)
-	p := anthropic.BetaSessionUpdateParams{Title: anthropic.String(title), Metadata: metadata}
+	metadata := mergeMetadata(spec.Metadata, owner)
+	p := anthropic.BetaSessionUpdateParams{Title: anthropic.String(sessionTitle(spec, defaultTitle)), Metadata: metadata}
 	deletes := metadataDeletes(metadata, remote)
 	if spec.Budget != nil {
 		amount, err := USDToMinorUnits(spec.Budget.MaxListCostUSD)
@@ -32,4 +28,39 @@ func UpdateSessionParams(spec *v1alpha1.SessionSpec, defaultTitle string, owner,
 		}
 	}
 	return p, deletes, nil
+}
+
+// SessionDrift names the mutable fields of a remote session that differ from the spec: what an update
+// from UpdateSessionParams would change. The budget drifts only when the remote cap is below the
+// spec's: the API only ever raises a cap, so a cap raised out of band is left as it is, and a spec
+// without a budget says nothing about the remote one.
+func SessionDrift(spec *v1alpha1.SessionSpec, defaultTitle string, owner map[string]string, remote *Session) []string {
+	var d drift
+	d.check("title", sessionTitle(spec, defaultTitle) == remote.Title)
+	d.check("metadata", maps.Equal(mergeMetadata(spec.Metadata, owner), remote.Metadata))
+	if spec.Budget != nil {
+		d.check("budget", !budgetBelow(remote.Budget.MaxListCost.Amount, spec.Budget.MaxListCostUSD))
+	}
+	return d.result()
+}
+
+// budgetBelow reports whether a remote cap in minor units is below the spec's cap in dollars. A
+// remote session without a cap, or an amount that does not parse, is not called below: the API
+// sets a cap only at creation, so an update could not fix it.
+func budgetBelow(remoteMinorUnits, specUSD string) bool {
+	want, err := USDToMinorUnits(specUSD)
+	if err != nil {
+		return false
+	}
+	w, werr := strconv.ParseInt(want, 10, 64)
+	r, rerr := strconv.ParseInt(remoteMinorUnits, 10, 64)
+	return werr == nil && rerr == nil && r < w
+}
+
+// sessionTitle is spec.title, or the default (namespace/name) when it is empty.
+func sessionTitle(spec *v1alpha1.SessionSpec, defaultTitle string) string {
+	if spec.Title != "" {
+		return spec.Title
+	}
+	return defaultTitle
 }
