@@ -14,12 +14,19 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/bench/internal/stats"
+	"github.com/anthropics/managed-agents-operator/internal/controller"
 	"github.com/anthropics/managed-agents-operator/internal/simulator"
 )
 
 // holdPrompt keeps every benchmark session running with its stream open: the simulated turn
 // thinks, then waits an hour, so the only events afterwards are the ones the load emits.
 const holdPrompt = "[[slow:1h]] hold the stream open"
+
+// sessionResync is the manager's default --resync-period, set on every benchmark Session through the
+// per-object annotation. The run's short --resync-period exists to compare Agents and Environments
+// with the API many times in the steady state; applied to 1,000 running Sessions it would add a GET
+// per Session every few seconds to the load and scale figures, which no production setting does.
+const sessionResync = "10m"
 
 // loadEvents is the mix the load emits, cycled: half of the events are notable (they get a
 // Kubernetes Event), half are spans and thinking (status only), like a real agent's stream. None
@@ -144,7 +151,8 @@ func (r *runner) launchScenario(ctx context.Context, names []string, out *launch
 	errs := make(chan error, len(names))
 	for _, name := range names {
 		wg.Go(func() {
-			sess := &v1alpha1.Session{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Spec: v1alpha1.SessionSpec{
+			meta := metav1.ObjectMeta{Namespace: namespace, Name: name, Annotations: map[string]string{controller.AnnotationResyncPeriod: sessionResync}}
+			sess := &v1alpha1.Session{ObjectMeta: meta, Spec: v1alpha1.SessionSpec{
 				AgentRef: &v1alpha1.AgentReference{Name: "coder"}, EnvironmentRef: &v1alpha1.LocalObjectReference{Name: "env"},
 				Prompt: holdPrompt,
 			}}
