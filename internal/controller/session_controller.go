@@ -70,10 +70,10 @@ func (r *SessionReconciler) reconcileSession(ctx context.Context, sess *v1alpha1
 		return r.reconcileDelete(ctx, sess)
 	}
 	if isPaused(sess) {
-		r.observePaused(ctx, sess)
+		result := r.observePaused(ctx, sess)
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, "False", ReasonPaused,
 			"annotation "+AnnotationPaused+" is \"true\": nothing is sent until it is removed; status still follows the session")
-		return ctrl.Result{}, nil
+		return result, nil
 	}
 	// A finalizer stored by this reconcile proves that no remote session exists yet: every create
 	// comes after the finalizer is stored, and this Update would have conflicted had another process

@@ -67,21 +67,25 @@ func (r *SessionReconciler) observe(sess *v1alpha1.Session, api managedagents.Cl
 
 // observePaused keeps a paused Session's status current: the agent goes on working remotely, and
 // what it does still shows. Nothing is sent, and the generation is not marked observed, so spec
-// changes made while paused are applied once the annotation is removed.
-func (r *SessionReconciler) observePaused(ctx context.Context, sess *v1alpha1.Session) {
+// changes made while paused are applied once the annotation is removed. The result says when to
+// look again while the stream is starting.
+func (r *SessionReconciler) observePaused(ctx context.Context, sess *v1alpha1.Session) ctrl.Result {
 	if sess.Status.ID == "" || isFinished(sess.Status.Phase) {
-		return
+		return ctrl.Result{}
 	}
 	api, err := r.apiClient(ctx, sess)
 	if err != nil {
-		return // the unpaused reconcile reports credential problems
+		return ctrl.Result{} // the unpaused reconcile reports credential problems
 	}
-	if _, snap, _, ok := r.observe(sess, api); ok {
-		r.setPhase(sess, sessionstatus.Phase(sess, &snap.State))
-		if isFinished(sess.Status.Phase) {
-			r.Pump.Stop(client.ObjectKeyFromObject(sess))
-		}
+	_, snap, result, ok := r.observe(sess, api)
+	if !ok {
+		return result
 	}
+	r.setPhase(sess, sessionstatus.Phase(sess, &snap.State))
+	if isFinished(sess.Status.Phase) {
+		r.Pump.Stop(client.ObjectKeyFromObject(sess))
+	}
+	return ctrl.Result{}
 }
 
 // setPhase records a phase and its conditions, with an Event when the Session finishes.

@@ -13,9 +13,12 @@ import (
 
 // Simulator is a running simulator process that accepts exactly one API key.
 type Simulator struct {
-	URL    string
+	// URL is the simulator's base URL, for the manager's --api-base-url.
+	URL string
+	// APIKey is the one key the simulator accepts.
 	APIKey string
-	Proc   *testenv.Process
+	// Proc is the process, for its logs.
+	Proc *testenv.Process
 }
 
 // StartSimulator starts the simulator binary on a free port with a pause between a turn's events;
@@ -70,7 +73,9 @@ func (sim *Simulator) Get(t *testing.T, path string) (int, map[string]any) {
 
 // Manager is a running manager process with its metrics URL.
 type Manager struct {
-	Proc       *testenv.Process
+	// Proc is the process, for its logs.
+	Proc *testenv.Process
+	// MetricsURL is the manager's /metrics on 127.0.0.1.
 	MetricsURL string
 }
 

@@ -33,6 +33,8 @@ type Suite struct {
 	// WorkDir holds the built binaries, kubeconfigs and helm's state; removed after the run.
 	WorkDir string
 
+	// ManagerBin and SimulatorBin are built from this repository into WorkDir; KubectlBin and HelmBin
+	// are the tools `make tools` built.
 	ManagerBin, SimulatorBin, KubectlBin, HelmBin string
 	// ChartDir is the operator's Helm chart in this repository.
 	ChartDir string
