@@ -52,7 +52,7 @@ func (r *AgentReconciler) reconcileAgent(ctx context.Context, agent *v1alpha1.Ag
 		return r.reconcileDelete(ctx, agent)
 	}
 	if isPaused(agent) {
-		r.setReady(agent, false, ReasonPaused, "annotation "+AnnotationPaused+" is \"true\": no remote writes until it is removed")
+		r.setReady(agent, false, ReasonPaused, "annotation "+v1alpha1.AnnotationPaused+" is \"true\": no remote writes until it is removed")
 		return ctrl.Result{}, nil
 	}
 	if controllerutil.AddFinalizer(agent, Finalizer) {

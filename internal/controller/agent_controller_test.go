@@ -94,7 +94,7 @@ func TestAgentDriftIsRestored(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	ns := newNamespace(t)
 	agent := newAgent(ns, "drifty")
-	agent.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	agent.Annotations = map[string]string{v1alpha1.AnnotationResyncPeriod: "1s"}
 	create(t, agent)
 	key := client.ObjectKeyFromObject(agent)
 	agent = waitAgent(t, key, "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
@@ -259,7 +259,7 @@ func TestAgentPause(t *testing.T) {
 	create(t, agent)
 	key := client.ObjectKeyFromObject(agent)
 	agent = waitAgent(t, key, "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
-	agent.Annotations = map[string]string{controller.AnnotationPaused: "true"}
+	agent.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
 	agent.Spec.System = "Do not send me."
 	if err := k8s.Update(ctx, agent); err != nil {
 		t.Fatal(err)
@@ -270,7 +270,7 @@ func TestAgentPause(t *testing.T) {
 		t.Errorf("remote changed while paused: version %d, %v", remote.Version, err)
 	}
 	agent = waitAgent(t, key, "latest", func(*v1alpha1.Agent) bool { return true })
-	delete(agent.Annotations, controller.AnnotationPaused)
+	delete(agent.Annotations, v1alpha1.AnnotationPaused)
 	if err := k8s.Update(ctx, agent); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestAgentPause(t *testing.T) {
 func TestAgentSteadyStateCostsNoWrites(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	agent := newAgent(newNamespace(t), "steady")
-	agent.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	agent.Annotations = map[string]string{v1alpha1.AnnotationResyncPeriod: "1s"}
 	create(t, agent)
 	key := client.ObjectKeyFromObject(agent)
 	waitAgent(t, key, "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
@@ -320,7 +320,7 @@ func containsAny(s string, subs ...string) bool {
 func TestAgentArchivedOutOfBand(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	agent := newAgent(newNamespace(t), "archived")
-	agent.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	agent.Annotations = map[string]string{v1alpha1.AnnotationResyncPeriod: "1s"}
 	create(t, agent)
 	key := client.ObjectKeyFromObject(agent)
 	agent = waitAgent(t, key, "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })

@@ -19,7 +19,7 @@ func (r *AgentReconciler) reconcileDelete(ctx context.Context, agent *v1alpha1.A
 		return ctrl.Result{}, nil
 	}
 	if isPaused(agent) {
-		r.setReady(agent, false, ReasonPaused, "deletion waits: annotation "+AnnotationPaused+" is \"true\"")
+		r.setReady(agent, false, ReasonPaused, "deletion waits: annotation "+v1alpha1.AnnotationPaused+" is \"true\"")
 		return ctrl.Result{}, nil
 	}
 	if id := agent.Status.ID; id != "" && agent.Spec.DeletionPolicy != v1alpha1.AgentDeletionRetain {

@@ -47,7 +47,7 @@ func (r *EnvironmentReconciler) reconcileEnvironment(ctx context.Context, env *v
 		return r.reconcileDelete(ctx, env)
 	}
 	if isPaused(env) {
-		r.setReady(env, false, ReasonPaused, "annotation "+AnnotationPaused+" is \"true\": no remote writes until it is removed")
+		r.setReady(env, false, ReasonPaused, "annotation "+v1alpha1.AnnotationPaused+" is \"true\": no remote writes until it is removed")
 		return ctrl.Result{}, nil
 	}
 	if controllerutil.AddFinalizer(env, Finalizer) {
@@ -186,7 +186,7 @@ func (r *EnvironmentReconciler) reconcileDelete(ctx context.Context, env *v1alph
 		return ctrl.Result{}, nil
 	}
 	if isPaused(env) {
-		r.setReady(env, false, ReasonPaused, "deletion waits: annotation "+AnnotationPaused+" is \"true\"")
+		r.setReady(env, false, ReasonPaused, "deletion waits: annotation "+v1alpha1.AnnotationPaused+" is \"true\"")
 		return ctrl.Result{}, nil
 	}
 	if id := env.Status.ID; id != "" {

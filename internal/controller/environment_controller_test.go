@@ -36,7 +36,7 @@ func TestEnvironmentCreateUpdateAndDrift(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	ns := newNamespace(t)
 	env := newEnvironment(ns, "py")
-	env.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	env.Annotations = map[string]string{v1alpha1.AnnotationResyncPeriod: "1s"}
 	create(t, env)
 	key := client.ObjectKeyFromObject(env)
 	env = waitEnvironment(t, key, "Ready", func(e *v1alpha1.Environment) bool { return isReady(e.Status.Conditions) })
@@ -113,7 +113,7 @@ func TestEnvironmentCreateWithLostResponseIsAdopted(t *testing.T) {
 func TestEnvironmentRecreatedWhenDeletedOutOfBand(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	env := newEnvironment(newNamespace(t), "phoenix")
-	env.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	env.Annotations = map[string]string{v1alpha1.AnnotationResyncPeriod: "1s"}
 	create(t, env)
 	key := client.ObjectKeyFromObject(env)
 	env = waitEnvironment(t, key, "Ready", func(e *v1alpha1.Environment) bool { return isReady(e.Status.Conditions) })

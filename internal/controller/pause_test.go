@@ -19,7 +19,7 @@ import (
 func TestPausedAtCreationSaysSoAndCreatesNothing(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	f := newSessionFixture(t)
-	paused := map[string]string{controller.AnnotationPaused: "true"}
+	paused := map[string]string{v1alpha1.AnnotationPaused: "true"}
 
 	agent := newAgent(f.ns, "paused-agent")
 	agent.Annotations = paused
@@ -54,7 +54,7 @@ func TestPausedAtCreationSaysSoAndCreatesNothing(t *testing.T) {
 // unpause removes the paused annotation with a merge patch, which needs no fresh copy of the object.
 func unpause(ctx context.Context, t *testing.T, obj client.Object) {
 	t.Helper()
-	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+controller.AnnotationPaused+`":null}}}`))
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"`+v1alpha1.AnnotationPaused+`":null}}}`))
 	if err := k8s.Patch(ctx, obj, patch); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestPausedSessionKeepsFollowingButSendsNothing(t *testing.T) {
 	sess = waitSession(t, key, "Running", func(s *v1alpha1.Session) bool {
 		return s.Status.Phase == v1alpha1.SessionRunning && s.Status.EventCount > 1
 	})
-	sess.Annotations = map[string]string{controller.AnnotationPaused: "true"}
+	sess.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
 	sess.Spec.Messages = []string{"and then this"}
 	if err := k8s.Update(ctx, sess); err != nil {
 		t.Fatal(err)

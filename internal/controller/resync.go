@@ -7,19 +7,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-)
 
-// Annotations that users set on Agents, Environments and Sessions.
-const (
-	// AnnotationPaused set to "true" stops every remote write for the object; a condition shows it.
-	AnnotationPaused = "claude.anthropic.com/paused"
-	// AnnotationResyncPeriod overrides the manager's --resync-period for one object (a Go duration).
-	AnnotationResyncPeriod = "claude.anthropic.com/resync-period"
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 )
 
 // isPaused reports whether the user paused the object.
 func isPaused(obj client.Object) bool {
-	return obj.GetAnnotations()[AnnotationPaused] == "true"
+	return obj.GetAnnotations()[v1alpha1.AnnotationPaused] == "true"
 }
 
 // resyncTracker remembers, in memory, when each object was last compared with its remote twin.
@@ -38,7 +32,7 @@ func newResyncTracker(period time.Duration) *resyncTracker {
 
 // periodFor is the object's resync period: its annotation, or the manager-wide default.
 func (t *resyncTracker) periodFor(obj client.Object) time.Duration {
-	if v, ok := obj.GetAnnotations()[AnnotationResyncPeriod]; ok {
+	if v, ok := obj.GetAnnotations()[v1alpha1.AnnotationResyncPeriod]; ok {
 		if d, err := time.ParseDuration(v); err == nil && d >= time.Second {
 			return d
 		}

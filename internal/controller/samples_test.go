@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
-	"github.com/anthropics/managed-agents-operator/internal/controller"
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
@@ -23,7 +22,7 @@ func TestSamplesBecomeReady(t *testing.T) {
 	agent := &v1alpha1.Agent{}
 	readSample(t, filepath.Join(samples, "claude_v1alpha1_agent.yaml"), agent)
 	agent.Namespace = ns
-	agent.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	agent.Annotations = map[string]string{v1alpha1.AnnotationResyncPeriod: "1s"}
 	create(t, agent)
 	key := client.ObjectKeyFromObject(agent)
 	waitAgent(t, key, "the sample Agent Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })

@@ -72,7 +72,7 @@ func (r *SessionReconciler) reconcileSession(ctx context.Context, sess *v1alpha1
 	if isPaused(sess) {
 		result := r.observePaused(ctx, sess)
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, "False", ReasonPaused,
-			"annotation "+AnnotationPaused+" is \"true\": nothing is sent until it is removed; status still follows the session")
+			"annotation "+v1alpha1.AnnotationPaused+" is \"true\": nothing is sent until it is removed; status still follows the session")
 		return result, nil
 	}
 	// A finalizer stored by this reconcile proves that no remote session exists yet: every create

@@ -218,7 +218,7 @@ func TestSessionRemoteDriftIsCorrected(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	f := newSessionFixture(t)
 	sess := f.newSession("drifting", "[[slow:30s]] long job")
-	sess.Annotations = map[string]string{controller.AnnotationResyncPeriod: "1s"}
+	sess.Annotations = map[string]string{v1alpha1.AnnotationResyncPeriod: "1s"}
 	sess.Spec.Metadata = v1alpha1.Metadata{"team": "infra"}
 	create(t, sess)
 	key := client.ObjectKeyFromObject(sess)

@@ -28,7 +28,7 @@ func (r *SessionReconciler) reconcileDelete(ctx context.Context, sess *v1alpha1.
 	key := client.ObjectKeyFromObject(sess)
 	if isPaused(sess) {
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonPaused,
-			"deletion waits: annotation "+AnnotationPaused+" is \"true\"")
+			"deletion waits: annotation "+v1alpha1.AnnotationPaused+" is \"true\"")
 		return ctrl.Result{}, nil
 	}
 	if id := sess.Status.ID; id != "" && sess.Spec.DeletionPolicy != v1alpha1.SessionDeletionRetain {

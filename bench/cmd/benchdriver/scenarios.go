@@ -14,7 +14,6 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/bench/internal/stats"
-	"github.com/anthropics/managed-agents-operator/internal/controller"
 	"github.com/anthropics/managed-agents-operator/internal/simulator"
 )
 
@@ -151,7 +150,7 @@ func (r *runner) launchScenario(ctx context.Context, names []string, out *launch
 	errs := make(chan error, len(names))
 	for _, name := range names {
 		wg.Go(func() {
-			meta := metav1.ObjectMeta{Namespace: namespace, Name: name, Annotations: map[string]string{controller.AnnotationResyncPeriod: sessionResync}}
+			meta := metav1.ObjectMeta{Namespace: namespace, Name: name, Annotations: map[string]string{v1alpha1.AnnotationResyncPeriod: sessionResync}}
 			sess := &v1alpha1.Session{ObjectMeta: meta, Spec: v1alpha1.SessionSpec{
 				AgentRef: &v1alpha1.AgentReference{Name: "coder"}, EnvironmentRef: &v1alpha1.LocalObjectReference{Name: "env"},
 				Prompt: holdPrompt,

@@ -1,0 +1,12 @@
+package v1alpha1
+
+// Annotations that users set on Agents, Environments and Sessions to steer the operator.
+const (
+	// AnnotationPaused set to "true" stops every remote write for the object: no create, update,
+	// archive or delete, and for a Session no message, confirmation, tool result or interrupt. A
+	// running Session is still followed. The Ready condition shows reason Paused.
+	AnnotationPaused = "claude.anthropic.com/paused"
+	// AnnotationResyncPeriod overrides the manager's --resync-period for one object: how often it is
+	// compared with its remote twin when nothing changed (a Go duration of at least 1s).
+	AnnotationResyncPeriod = "claude.anthropic.com/resync-period"
+)
