@@ -32,6 +32,9 @@ operator sends the interrupt once; the session then goes idle and takes follow-u
 				return err
 			}
 			fmt.Fprintf(o.streams.Out, "interrupt requested for session %s (%s)\n", sess.Name, sess.Spec.InterruptRequest)
+			if note := plugin.PausedNote(sess); note != "" {
+				fmt.Fprintln(o.streams.ErrOut, note)
+			}
 			return nil
 		},
 	}

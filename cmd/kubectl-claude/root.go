@@ -31,7 +31,7 @@ func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "Launch, follow and steer Claude Managed Agents sessions",
 		Long: `kubectl claude launches Claude Managed Agents sessions (Session objects), prints their
 conversation, and steers them: follow-up messages, tool confirmations, custom tool results and
-interrupts. Everything goes through the Kubernetes API; the operator holds the Anthropic API key.`,
+interrupts, and pausing. Everything goes through the Kubernetes API; the operator holds the Anthropic API key.`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl claude"},
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -42,7 +42,7 @@ interrupts. Everything goes through the Kubernetes API; the operator holds the A
 	o.config.AddFlags(root.PersistentFlags())
 	root.AddCommand(newRunCommand(o), newLogsCommand(o), newSendCommand(o),
 		newConfirmCommand(o, true), newConfirmCommand(o, false), newToolResultCommand(o),
-		newInterruptCommand(o), newStatusCommand(o), newGetCommand(o))
+		newInterruptCommand(o), newPauseCommand(o, true), newPauseCommand(o, false), newStatusCommand(o), newGetCommand(o))
 	return root
 }
 

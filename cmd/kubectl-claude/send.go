@@ -59,8 +59,12 @@ func sendMessage(cmd *cobra.Command, o *options, name, text string, follow bool)
 	if err != nil {
 		return err
 	}
-	if !follow {
+	note := plugin.PausedNote(sess)
+	if !follow || note != "" {
 		fmt.Fprintf(o.streams.Out, "sent message %d to session %s\n", len(sess.Spec.Messages), sess.Name)
+		if note != "" {
+			fmt.Fprintln(o.streams.ErrOut, note) // and no turn to follow until then
+		}
 		return nil
 	}
 	done, err := o.follow(ctx, c, key, sess.Generation, false, before)

@@ -5,12 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/controller"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 )
 
 // TestPausedAtCreationSaysSoAndCreatesNothing proves that an object created with the paused
@@ -77,8 +80,10 @@ func TestPausedSessionKeepsFollowingButSendsNothing(t *testing.T) {
 	if err := k8s.Update(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
-	sess = waitSession(t, key, "the turn's end while paused", func(s *v1alpha1.Session) bool {
-		return hasReason(s.Status.Conditions, controller.ReasonPaused) && s.Status.StopReason != ""
+	sess = waitSession(t, key, "the turn's end while paused: Idle, TurnComplete, the message held", func(s *v1alpha1.Session) bool {
+		turn := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ConditionTurnComplete)
+		return hasReason(s.Status.Conditions, controller.ReasonPaused) && s.Status.Phase == v1alpha1.SessionIdle &&
+			turn != nil && turn.Status == metav1.ConditionTrue && turn.Reason == sessionstatus.TurnEndTurn
 	})
 	history := remoteHistory(t, sess.Status.ID)
 	if sess.Status.EventCount != int64(len(history)) || sess.Status.MessagesSent != 0 {

@@ -142,6 +142,7 @@ type StatusView struct {
 	Environment      string                   `json:"environment,omitempty"`
 	RemoteID         string                   `json:"remoteID,omitempty"`
 	Phase            v1alpha1.SessionPhase    `json:"phase,omitempty"`
+	Paused           bool                     `json:"paused"`
 	StopReason       string                   `json:"stopReason,omitempty"`
 	TurnComplete     bool                     `json:"turnComplete"`
 	TurnReason       string                   `json:"turnReason,omitempty"`
@@ -159,7 +160,7 @@ func NewStatusView(sess *v1alpha1.Session) StatusView {
 	st := &sess.Status
 	v := StatusView{
 		Name: sess.Name, Namespace: sess.Namespace, Agent: agentName(sess), Environment: environmentName(sess),
-		RemoteID: st.ID, Phase: st.Phase, StopReason: st.StopReason, Usage: st.Usage, PendingActions: st.PendingActions,
+		RemoteID: st.ID, Phase: st.Phase, Paused: IsPaused(sess), StopReason: st.StopReason, Usage: st.Usage, PendingActions: st.PendingActions,
 		MessagesSent: st.MessagesSent, Messages: len(sess.Spec.Messages), LastAgentMessage: st.LastAgentMessage, LastError: st.LastError,
 	}
 	if cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionTurnComplete); cond != nil {
@@ -199,6 +200,9 @@ func StatusText(sess *v1alpha1.Session, styler Styler, now time.Time) string {
 	field("Environment", withID(v.Environment, sess.Status.EnvironmentID))
 	field("Remote ID", v.RemoteID)
 	field("Phase", styler.Style(string(orPending(v.Phase)), styleBold))
+	if v.Paused {
+		field("Paused", styler.Style("yes: the operator sends nothing until `kubectl claude resume "+v.Name+"`", styleMagenta))
+	}
 	field("Stop reason", v.StopReason)
 	field("Turn", turnLine(v))
 	if t := sess.Status.StartTime; t != nil {

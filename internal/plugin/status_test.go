@@ -75,6 +75,22 @@ func TestStatusTextShowsUsageAndHowToAnswer(t *testing.T) {
 	}
 }
 
+// TestStatusSaysAPausedSessionIsPaused proves status tells a paused session apart, with the command
+// that resumes it, in text and in -o json.
+func TestStatusSaysAPausedSessionIsPaused(t *testing.T) {
+	s := finished(v1alpha1.SessionRunning, "")
+	if out := StatusText(s, Styler{}, t0); strings.Contains(out, "Paused:") || NewStatusView(s).Paused {
+		t.Errorf("an unpaused session shows as paused:\n%s", out)
+	}
+	s.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
+	if out := StatusText(s, Styler{}, t0); !strings.Contains(out, "Paused:       yes: the operator sends nothing until `kubectl claude resume s1`") {
+		t.Errorf("status text of a paused session:\n%s", out)
+	}
+	if !NewStatusView(s).Paused {
+		t.Error("status -o json does not say paused")
+	}
+}
+
 func TestStatusViewIsStableJSON(t *testing.T) {
 	s := finished(v1alpha1.SessionSucceeded, "end_turn")
 	s.Status.Usage = &v1alpha1.SessionUsage{OutputTokens: 7}

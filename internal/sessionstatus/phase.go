@@ -55,11 +55,23 @@ func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
 	return idlePhase(sess, st)
 }
 
-// idlePhase is the phase of an idle session whose turn is over.
+// idlePhase is the phase of an idle session whose turn is over. Follow-up messages still to send
+// keep it working, unless the session is paused: then the turn is complete and the messages wait.
 func idlePhase(sess *v1alpha1.Session, st *sessionevents.State) Result {
-	if int(sess.Status.MessagesSent) < len(sess.Spec.Messages) && st.StopReason != "budget_reached" {
-		return working(v1alpha1.SessionIdle, "sending the next message")
+	if pending := len(sess.Spec.Messages) - int(sess.Status.MessagesSent); pending > 0 && st.StopReason != "budget_reached" {
+		if sess.Annotations[v1alpha1.AnnotationPaused] != "true" {
+			return working(v1alpha1.SessionIdle, "sending the next message")
+		}
+		held := turnOver(sess, st)
+		held.Phase = v1alpha1.SessionIdle
+		held.Message = fmt.Sprintf("the turn is over; %d follow-up message(s) wait until the session is no longer paused", pending)
+		return held
 	}
+	return turnOver(sess, st)
+}
+
+// turnOver is the phase of an idle session with nothing left to send, from how its turn ended.
+func turnOver(sess *v1alpha1.Session, st *sessionevents.State) Result {
 	finish := sess.Spec.CompletionPolicy != v1alpha1.CompletionNever
 	result := func(finishedPhase v1alpha1.SessionPhase, reason, message string) Result {
 		phase := v1alpha1.SessionIdle

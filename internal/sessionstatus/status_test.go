@@ -66,6 +66,42 @@ func TestComputePhase(t *testing.T) {
 	}
 }
 
+// TestPausedSessionPhase proves that follow-up messages held by a paused session leave the turn
+// complete (with the reason the turn ended for) and the session Idle, not "sending the next message";
+// a paused session with nothing to send, or one still running, reads as usual.
+func TestPausedSessionPhase(t *testing.T) {
+	const (
+		msg     = `{"type":"user.message","id":"sevt_1","content":[{"type":"text","text":"hi"}]}`
+		run     = `{"type":"session.status_running","id":"sevt_2"}`
+		idle    = `{"type":"session.status_idle","id":"sevt_3","stop_reason":{"type":"end_turn"}}`
+		refusal = `{"type":"session.status_idle","id":"sevt_3","stop_reason":{"type":"refusal"}}`
+	)
+	withMessage := v1alpha1.SessionSpec{Prompt: "hi", Messages: []string{"more"}}
+	cases := []struct {
+		name       string
+		spec       v1alpha1.SessionSpec
+		events     []string
+		wantPhase  v1alpha1.SessionPhase
+		wantReason string
+		wantDone   bool
+	}{
+		{"turn ended, a message held", withMessage, []string{msg, run, idle}, v1alpha1.SessionIdle, TurnEndTurn, true},
+		{"refusal, a message held", withMessage, []string{msg, run, refusal}, v1alpha1.SessionIdle, TurnRefusal, true},
+		{"turn ended, nothing to send", v1alpha1.SessionSpec{Prompt: "hi"}, []string{msg, run, idle}, v1alpha1.SessionSucceeded, TurnEndTurn, true},
+		{"still running", withMessage, []string{msg, run}, v1alpha1.SessionRunning, "Running", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sess := &v1alpha1.Session{Spec: tc.spec}
+			sess.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
+			got := Phase(sess, foldEvents(t, tc.events...))
+			if got.Phase != tc.wantPhase || got.Reason != tc.wantReason || got.TurnComplete != tc.wantDone {
+				t.Errorf("got %s/%s complete=%v, want %s/%s complete=%v", got.Phase, got.Reason, got.TurnComplete, tc.wantPhase, tc.wantReason, tc.wantDone)
+			}
+		})
+	}
+}
+
 // FuzzStatusStaysSmall proves the status builder keeps any event history inside the CRD's bounds:
 // the Session stays far below etcd's object limit and every bounded string fits its maxLength.
 func FuzzStatusStaysSmall(f *testing.F) {

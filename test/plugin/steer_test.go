@@ -103,3 +103,35 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("interrupting a finished session says there is nothing to interrupt:\n%s", again)
 	}
 }
+
+// TestPauseHoldsMessagesUntilResume proves that `pause` stops the operator from sending a follow-up
+// while status keeps following the running turn to its end, that status says the session is paused,
+// and that `resume` sends the held message exactly once.
+func TestPauseHoldsMessagesUntilResume(t *testing.T) {
+	name := startSession(t, "[[slow:3s]] working")
+	waitFor(t, name, "the turn to start", func(s *v1alpha1.Session) bool {
+		return s.Status.Phase == v1alpha1.SessionRunning && s.Status.EventCount >= 3
+	})
+	assertContains(t, mustRun(t, "pause", name).stdout, "session "+name+" paused")
+	assertContains(t, mustRun(t, "pause", name).stdout, "is already paused")
+	sent := mustRun(t, "send", name, "held until resume", "--follow") // paused: says so instead of following
+	assertContains(t, sent.stderr, "is paused: this goes out when you run `kubectl claude resume "+name+"`")
+
+	s := waitFor(t, name, "the first turn to end while paused", func(s *v1alpha1.Session) bool {
+		return meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionTurnComplete)
+	})
+	if s.Status.MessagesSent != 0 {
+		t.Fatalf("a message went out while paused (messagesSent %d)", s.Status.MessagesSent)
+	}
+	assertContains(t, mustRun(t, "status", name).stdout, "Paused:", "kubectl claude resume "+name)
+
+	assertContains(t, mustRun(t, "resume", name).stdout, "session "+name+" resumed")
+	waitFor(t, name, "the held message to go out and be answered", func(s *v1alpha1.Session) bool {
+		return s.Status.MessagesSent == 1 && s.Status.Phase == v1alpha1.SessionSucceeded
+	})
+	logs := mustRun(t, "logs", name)
+	if n := strings.Count(logs.stdout, "held until resume"); n < 1 {
+		t.Errorf("the held message is not in the conversation:\n%s", logs.stdout)
+	}
+	assertContains(t, mustRun(t, "resume", name).stdout, "is not paused")
+}
