@@ -31,11 +31,7 @@ func newConfirmCommand(o *options, allow bool) *cobra.Command {
 				}
 				d.ToolUseID = args[1]
 			}
-			key, err := o.key(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			key, c, err := o.connect(args[0])
 			if err != nil {
 				return err
 			}
@@ -75,11 +71,7 @@ func newToolResultCommand(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			key, err := o.key(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			key, c, err := o.connect(args[0])
 			if err != nil {
 				return err
 			}

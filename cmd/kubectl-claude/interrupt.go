@@ -19,11 +19,7 @@ operator sends the interrupt once; the session then goes idle and takes follow-u
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: o.completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := o.key(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			key, c, err := o.connect(args[0])
 			if err != nil {
 				return err
 			}

@@ -30,11 +30,7 @@ hour by default; the newest summaries in status.recentEvents stand in for expire
 }
 
 func printLogs(cmd *cobra.Command, o *options, name string, follow, full bool) error {
-	key, err := o.key(name)
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	key, c, err := o.connect(name)
 	if err != nil {
 		return err
 	}

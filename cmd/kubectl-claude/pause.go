@@ -26,11 +26,7 @@ logs and Events still show what the agent does. Messages added while paused go o
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: o.completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := o.key(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			key, c, err := o.connect(args[0])
 			if err != nil {
 				return err
 			}

@@ -67,6 +67,17 @@ func (o *options) key(name string) (types.NamespacedName, error) {
 	return types.NamespacedName{Namespace: ns, Name: name}, err
 }
 
+// connect resolves a session name in the current namespace and connects to the cluster: what every
+// command about one session does first.
+func (o *options) connect(name string) (types.NamespacedName, client.WithWatch, error) {
+	key, err := o.key(name)
+	if err != nil {
+		return key, nil, err
+	}
+	c, err := o.client()
+	return key, c, err
+}
+
 // styler colors output only when stdout is a terminal and NO_COLOR is unset.
 func (o *options) styler() plugin.Styler {
 	return plugin.Styler{Enabled: plugin.ColorEnabled(o.streams.Out, os.Getenv)}

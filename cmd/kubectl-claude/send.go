@@ -35,11 +35,7 @@ func sendMessage(cmd *cobra.Command, o *options, name, text string, follow bool)
 			return err
 		}
 	}
-	key, err := o.key(name)
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	key, c, err := o.connect(name)
 	if err != nil {
 		return err
 	}

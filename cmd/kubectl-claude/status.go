@@ -22,11 +22,7 @@ func newStatusCommand(o *options) *cobra.Command {
 			if err := plugin.CheckOutput(output, plugin.OutputJSON, plugin.OutputYAML); err != nil {
 				return err
 			}
-			key, err := o.key(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			key, c, err := o.connect(args[0])
 			if err != nil {
 				return err
 			}
