@@ -70,9 +70,9 @@ type SessionSpec struct {
 	// +optional
 	Title string `json:"title,omitempty"`
 
-	// Metadata is stored on the remote session. Each edit of the spec makes the remote metadata equal
-	// to this map: changed keys are set and removed keys deleted. Keys prefixed claude.anthropic.com/
-	// are reserved.
+	// Metadata is stored on the remote session and kept equal to this map while the Session runs:
+	// edits and removed keys are applied, and keys set outside the operator are removed at the next
+	// resync. Keys prefixed claude.anthropic.com/ are reserved.
 	// +optional
 	Metadata Metadata `json:"metadata,omitempty"`
 

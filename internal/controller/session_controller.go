@@ -106,9 +106,7 @@ func (r *SessionReconciler) reconcileSession(ctx context.Context, sess *v1alpha1
 // writeStatus writes a changed status. Changes that come only from the event stream are coalesced
 // to one write per StatusInterval; the caller is re-queued to write the rest.
 func (r *SessionReconciler) writeStatus(ctx context.Context, original, sess *v1alpha1.Session, result *ctrl.Result) error {
-	// A deleted Session whose finalizer is gone is about to vanish; one that never got a finalizer
-	// (paused from creation) still says so in status.
-	if equality.Semantic.DeepEqual(original.Status, sess.Status) || !sess.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(sess, Finalizer) {
+	if equality.Semantic.DeepEqual(original.Status, sess.Status) || released(sess) {
 		return nil
 	}
 	key := client.ObjectKeyFromObject(sess)

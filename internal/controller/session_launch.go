@@ -131,7 +131,7 @@ func (r *SessionReconciler) recordLaunch(sess *v1alpha1.Session, remote *managed
 func (r *SessionReconciler) resolveReferences(ctx context.Context, sess *v1alpha1.Session) (managedagents.SessionInputs, error) {
 	in := managedagents.SessionInputs{AgentID: sess.Spec.AgentID, EnvironmentID: sess.Spec.EnvironmentID, Title: sess.Spec.Title}
 	if in.Title == "" {
-		in.Title = sess.Namespace + "/" + sess.Name
+		in.Title = defaultTitle(sess)
 	}
 	if ref := sess.Spec.AgentRef; ref != nil {
 		var agent v1alpha1.Agent

@@ -43,7 +43,7 @@ func (r *SessionReconciler) updateIfDiffers(ctx context.Context, sess *v1alpha1.
 	if err != nil {
 		return err
 	}
-	title, owner := sess.Namespace+"/"+sess.Name, ownerMetadata(sess)
+	title, owner := defaultTitle(sess), ownerMetadata(sess)
 	drift := managedagents.SessionDrift(&sess.Spec, title, owner, remote)
 	if len(drift) == 0 {
 		return nil
@@ -62,6 +62,12 @@ func (r *SessionReconciler) updateIfDiffers(ctx context.Context, sess *v1alpha1.
 			"Restored %s of remote session %s, changed outside the operator", strings.Join(drift, ", "), sess.Status.ID)
 	}
 	return nil
+}
+
+// defaultTitle is the remote session's title when spec.title is empty: namespace/name, which says
+// where the session came from in the Anthropic console.
+func defaultTitle(sess *v1alpha1.Session) string {
+	return sess.Namespace + "/" + sess.Name
 }
 
 // nextLook is when a followed Session must be reconciled even if nothing happens: at spec.timeout

@@ -50,15 +50,20 @@ func statusPatch(original, obj client.Object) client.Patch {
 }
 
 // patchStatusIfChanged writes an Agent's or Environment's status only when it changed, so that a
-// no-op reconcile costs no write. Once the finalizer of a deleted object is gone the object is about
-// to vanish and its status is not worth a write. An object that never got its finalizer (paused from
-// creation) still gets its status: that is where it says it is paused.
+// no-op reconcile costs no write, and never for an object about to vanish.
 func patchStatusIfChanged(ctx context.Context, c client.Client, kind string, original, obj client.Object, changed bool) error {
-	if !changed || !obj.GetDeletionTimestamp().IsZero() && !controllerutil.ContainsFinalizer(obj, Finalizer) {
+	if !changed || released(obj) {
 		return nil
 	}
 	metrics.StatusPatches.WithLabelValues(kind).Inc()
 	return client.IgnoreNotFound(c.Status().Patch(ctx, obj, statusPatch(original, obj)))
+}
+
+// released reports whether a deleted object's finalizer is gone: it is about to vanish and its status
+// is not worth a write. An object that never got its finalizer (paused from creation) is not
+// released: its status is where it says it is paused.
+func released(obj client.Object) bool {
+	return !obj.GetDeletionTimestamp().IsZero() && !controllerutil.ContainsFinalizer(obj, Finalizer)
 }
 
 // conflictRequeue is how soon a reconcile that hit a stale cache looks again.
