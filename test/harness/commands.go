@@ -17,7 +17,7 @@ import (
 // RunCmd runs a program with a deadline and optional stdin. It returns stdout; the error carries
 // stderr. KUBECONFIG is cleared so that only a --kubeconfig the caller passes counts.
 func RunCmd(stdin, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), CmdTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(cmd.Environ(), "KUBECONFIG=")

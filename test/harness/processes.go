@@ -31,7 +31,7 @@ func (s *Suite) StartSimulator(t *testing.T, apiKey string, stepDelay time.Durat
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { proc.Stop(StopGrace) })
+	t.Cleanup(func() { proc.Stop(stopGrace) })
 	return &Simulator{URL: url, APIKey: apiKey, Proc: proc}
 }
 
@@ -95,7 +95,7 @@ func (s *Suite) StartManager(t *testing.T, kubeconfig string, args ...string) *M
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		proc.Stop(StopGrace)
+		proc.Stop(stopGrace)
 		if t.Failed() {
 			t.Logf("manager log (tail):\n%s", proc.Tail(200))
 		}

@@ -18,22 +18,22 @@ import (
 )
 
 const (
-	// CmdTimeout bounds one kubectl or helm invocation.
-	CmdTimeout = 90 * time.Second
-	// StopGrace is how long a process gets to exit after SIGTERM before it is killed.
-	StopGrace = 20 * time.Second
+	// cmdTimeout bounds one kubectl or helm invocation.
+	cmdTimeout = 90 * time.Second
+	// stopGrace is how long a process gets to exit after SIGTERM before it is killed.
+	stopGrace = 20 * time.Second
 )
 
 // Suite is one control plane and the binaries every test of a package shares.
 type Suite struct {
-	// Env is the running kube-apiserver and etcd.
-	Env *testenv.Env
-	// AdminKubeconfig is a system:masters kubeconfig for Env.
+	// env is the running kube-apiserver and etcd.
+	env *testenv.Env
+	// AdminKubeconfig is a system:masters kubeconfig for the control plane.
 	AdminKubeconfig string
-	// WorkDir holds the built binaries, kubeconfigs and helm's state; removed after the run.
-	WorkDir string
+	// workDir holds the built binaries, kubeconfigs and helm's state; removed after the run.
+	workDir string
 
-	// ManagerBin and SimulatorBin are built from this repository into WorkDir; KubectlBin and HelmBin
+	// ManagerBin and SimulatorBin are built from this repository into the work directory; KubectlBin and HelmBin
 	// are the tools `make tools` built.
 	ManagerBin, SimulatorBin, KubectlBin, HelmBin string
 	// ChartDir is the operator's Helm chart in this repository.
@@ -63,34 +63,34 @@ func (s *Suite) start(name string) error {
 		}
 	}
 	var err error
-	if s.WorkDir, err = os.MkdirTemp("", "managed-agents-"+name+"-"); err != nil {
+	if s.workDir, err = os.MkdirTemp("", "managed-agents-"+name+"-"); err != nil {
 		return err
 	}
 	// Helm keeps its caches and repository list here, not in the user's home.
 	for _, v := range []string{"HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"} {
-		_ = os.Setenv(v, filepath.Join(s.WorkDir, "helm", v))
+		_ = os.Setenv(v, filepath.Join(s.workDir, "helm", v))
 	}
-	if s.ManagerBin, err = testenv.BuildBinary(s.WorkDir, "./cmd/manager"); err != nil {
+	if s.ManagerBin, err = testenv.BuildBinary(s.workDir, "./cmd/manager"); err != nil {
 		return err
 	}
-	if s.SimulatorBin, err = testenv.BuildBinary(s.WorkDir, "./cmd/simulator"); err != nil {
+	if s.SimulatorBin, err = testenv.BuildBinary(s.workDir, "./cmd/simulator"); err != nil {
 		return err
 	}
-	if s.Env, err = testenv.Start(); err != nil {
+	if s.env, err = testenv.Start(); err != nil {
 		return err
 	}
-	s.AdminKubeconfig, err = s.Env.WriteKubeconfig(s.WorkDir)
+	s.AdminKubeconfig, err = s.env.WriteKubeconfig(s.workDir)
 	return err
 }
 
 // stop ends the control plane and removes the work directory, whatever start got to.
 func (s *Suite) stop(name string) {
-	if s.Env != nil {
-		if err := s.Env.Stop(); err != nil {
+	if s.env != nil {
+		if err := s.env.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: stopping the control plane: %v\n", name, err)
 		}
 	}
-	if s.WorkDir != "" {
-		_ = os.RemoveAll(s.WorkDir)
+	if s.workDir != "" {
+		_ = os.RemoveAll(s.workDir)
 	}
 }
