@@ -199,16 +199,18 @@ func (s *scenario) killLoop(running *testenv.Process, extra ...string) kills {
 			pause *= 3
 		}
 		elapsed := time.Since(start) + pause
-		if _, unsent := s.progress(); elapsed > cfg.chaosMax || elapsed > cfg.chaosFor && unsent == 0 {
+		if _, unsent, ok := s.progress(); elapsed > cfg.chaosMax || elapsed > cfg.chaosFor && ok && unsent == 0 {
 			k.Lasted = time.Since(start).Round(time.Second)
-			k.FollowUpsSent = cfg.sessions - unsent
+			if ok {
+				k.FollowUpsSent = cfg.sessions - unsent
+			}
 			return k
 		}
 		time.Sleep(pause)
 		if running.Exited() {
 			s.t.Fatalf("%s exited on its own:\n%s", running.Name, running.Tail(40))
 		}
-		unfinished, unsent := s.progress()
+		unfinished, unsent, _ := s.progress() // a failed list counts the kill as neither
 		running.Kill()
 		k.Total++
 		if unfinished > 0 {
@@ -223,18 +225,18 @@ func (s *scenario) killLoop(running *testenv.Process, extra ...string) kills {
 
 // followUpsSent reports whether every Session's status counts its follow-up messages as sent.
 func (s *scenario) followUpsSent() bool {
-	_, unsent := s.progress()
-	return unsent == 0
+	_, unsent, ok := s.progress()
+	return ok && unsent == 0
 }
 
 // progress counts the Sessions that have not finished both turns, and those whose follow-up is not
-// sent yet (both -1 when the list fails).
-func (s *scenario) progress() (unfinished, unsent int) {
+// sent yet; ok is false when the list failed (the API server was busy) and the counts say nothing.
+func (s *scenario) progress() (unfinished, unsent int, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	list, err := s.sessions(ctx)
 	if err != nil {
-		return -1, -1
+		return 0, 0, false
 	}
 	for _, sess := range list {
 		if int(sess.Status.MessagesSent) < len(sess.Spec.Messages) {
@@ -244,7 +246,7 @@ func (s *scenario) progress() (unfinished, unsent int) {
 			unfinished++
 		}
 	}
-	return unfinished, unsent
+	return unfinished, unsent, true
 }
 
 // postFaults installs simulator fault rules (the /_simulator/faults JSON form).
