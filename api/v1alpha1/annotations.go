@@ -10,3 +10,9 @@ const (
 	// compared with its remote twin when nothing changed (a Go duration of at least 1s).
 	AnnotationResyncPeriod = "claude.anthropic.com/resync-period"
 )
+
+// IsPaused reports whether an object carries AnnotationPaused set to "true": the one rule the
+// controllers, the status builder and the kubectl plugin share.
+func IsPaused(annotations map[string]string) bool {
+	return annotations[AnnotationPaused] == "true"
+}

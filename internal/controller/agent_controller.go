@@ -51,7 +51,7 @@ func (r *AgentReconciler) reconcileAgent(ctx context.Context, agent *v1alpha1.Ag
 	if !agent.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, agent)
 	}
-	if isPaused(agent) {
+	if v1alpha1.IsPaused(agent.GetAnnotations()) {
 		r.setReady(agent, false, ReasonPaused, "annotation "+v1alpha1.AnnotationPaused+" is \"true\": no remote writes until it is removed")
 		return ctrl.Result{}, nil
 	}

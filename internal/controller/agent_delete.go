@@ -18,7 +18,7 @@ func (r *AgentReconciler) reconcileDelete(ctx context.Context, agent *v1alpha1.A
 	if !controllerutil.ContainsFinalizer(agent, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	if isPaused(agent) {
+	if v1alpha1.IsPaused(agent.GetAnnotations()) {
 		r.setReady(agent, false, ReasonPaused, "deletion waits: annotation "+v1alpha1.AnnotationPaused+" is \"true\"")
 		return ctrl.Result{}, nil
 	}

@@ -46,7 +46,7 @@ func (r *EnvironmentReconciler) reconcileEnvironment(ctx context.Context, env *v
 	if !env.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, env)
 	}
-	if isPaused(env) {
+	if v1alpha1.IsPaused(env.GetAnnotations()) {
 		r.setReady(env, false, ReasonPaused, "annotation "+v1alpha1.AnnotationPaused+" is \"true\": no remote writes until it is removed")
 		return ctrl.Result{}, nil
 	}
@@ -185,7 +185,7 @@ func (r *EnvironmentReconciler) reconcileDelete(ctx context.Context, env *v1alph
 	if !controllerutil.ContainsFinalizer(env, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	if isPaused(env) {
+	if v1alpha1.IsPaused(env.GetAnnotations()) {
 		r.setReady(env, false, ReasonPaused, "deletion waits: annotation "+v1alpha1.AnnotationPaused+" is \"true\"")
 		return ctrl.Result{}, nil
 	}

@@ -11,11 +11,6 @@ import (
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 )
 
-// isPaused reports whether the user paused the object.
-func isPaused(obj client.Object) bool {
-	return obj.GetAnnotations()[v1alpha1.AnnotationPaused] == "true"
-}
-
 // resyncTracker remembers, in memory, when each object was last compared with its remote twin.
 // Keeping this out of status is what makes a steady-state resync cost one GET and zero writes.
 // After a restart every object is compared once, which is what a restart should do.

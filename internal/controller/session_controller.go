@@ -69,7 +69,7 @@ func (r *SessionReconciler) reconcileSession(ctx context.Context, sess *v1alpha1
 	if !sess.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, sess)
 	}
-	if isPaused(sess) {
+	if v1alpha1.IsPaused(sess.GetAnnotations()) {
 		result := r.observePaused(ctx, sess)
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, "False", ReasonPaused,
 			"annotation "+v1alpha1.AnnotationPaused+" is \"true\": nothing is sent until it is removed; status still follows the session")

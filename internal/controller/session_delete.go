@@ -26,7 +26,7 @@ func (r *SessionReconciler) reconcileDelete(ctx context.Context, sess *v1alpha1.
 		return ctrl.Result{}, nil
 	}
 	key := client.ObjectKeyFromObject(sess)
-	if isPaused(sess) {
+	if v1alpha1.IsPaused(sess.GetAnnotations()) {
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonPaused,
 			"deletion waits: annotation "+v1alpha1.AnnotationPaused+" is \"true\"")
 		return ctrl.Result{}, nil

@@ -18,7 +18,7 @@ func SetPaused(ctx context.Context, c client.Client, key types.NamespacedName, p
 	if err != nil {
 		return nil, false, err
 	}
-	if IsPaused(sess) == paused {
+	if v1alpha1.IsPaused(sess.Annotations) == paused {
 		return sess, false, nil
 	}
 	var value any // JSON null removes the annotation
@@ -35,15 +35,10 @@ func SetPaused(ctx context.Context, c client.Client, key types.NamespacedName, p
 	return sess, true, nil
 }
 
-// IsPaused reports whether the session carries the paused annotation the operator honors.
-func IsPaused(sess *v1alpha1.Session) bool {
-	return sess.Annotations[v1alpha1.AnnotationPaused] == "true"
-}
-
 // PausedNote tells the user that what they just asked of a paused session waits for resume; it is
 // empty when the session is not paused.
 func PausedNote(sess *v1alpha1.Session) string {
-	if !IsPaused(sess) {
+	if !v1alpha1.IsPaused(sess.Annotations) {
 		return ""
 	}
 	return "session " + sess.Name + " is paused: this goes out when you run `kubectl claude resume " + sess.Name + "`"

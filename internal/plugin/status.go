@@ -160,7 +160,7 @@ func NewStatusView(sess *v1alpha1.Session) StatusView {
 	st := &sess.Status
 	v := StatusView{
 		Name: sess.Name, Namespace: sess.Namespace, Agent: agentName(sess), Environment: environmentName(sess),
-		RemoteID: st.ID, Phase: st.Phase, Paused: IsPaused(sess), StopReason: st.StopReason, Usage: st.Usage, PendingActions: st.PendingActions,
+		RemoteID: st.ID, Phase: st.Phase, Paused: v1alpha1.IsPaused(sess.Annotations), StopReason: st.StopReason, Usage: st.Usage, PendingActions: st.PendingActions,
 		MessagesSent: st.MessagesSent, Messages: len(sess.Spec.Messages), LastAgentMessage: st.LastAgentMessage, LastError: st.LastError,
 	}
 	if cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionTurnComplete); cond != nil {

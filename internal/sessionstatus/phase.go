@@ -59,7 +59,7 @@ func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
 // keep it working, unless the session is paused: then the turn is complete and the messages wait.
 func idlePhase(sess *v1alpha1.Session, st *sessionevents.State) Result {
 	if pending := len(sess.Spec.Messages) - int(sess.Status.MessagesSent); pending > 0 && st.StopReason != "budget_reached" {
-		if sess.Annotations[v1alpha1.AnnotationPaused] != "true" {
+		if !v1alpha1.IsPaused(sess.Annotations) {
 			return working(v1alpha1.SessionIdle, "sending the next message")
 		}
 		held := turnOver(sess, st)
