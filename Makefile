@@ -41,6 +41,10 @@ verify: generate manifests ## Fail when generated files are stale or go.mod is u
 		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; fi
 	@echo "verify: generated files are current"
 
+.PHONY: spdx
+spdx: ## Add the SPDX license header to every Go file and shell script that lacks it (make verify checks it).
+	go run ./hack/spdx -fix
+
 .PHONY: lint
 lint: ## Run golangci-lint with the checked-in configuration.
 	@hack/build-tools.sh golangci-lint
