@@ -17,7 +17,12 @@ const (
 	EnvironmentDeletionRetain EnvironmentDeletionPolicy = "Retain"
 )
 
-// EnvironmentSpec is the desired container template for sessions. Changes apply to new sessions only.
+// EnvironmentSpec is where sessions' tools run: a Cloud container template (packages, networking) or
+// SelfHosted sandbox Pods in this cluster. Changes apply to new sessions only.
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'SelfHosted' || has(self.selfHosted)",message="spec.selfHosted is required when spec.type is SelfHosted"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'SelfHosted') || !has(self.selfHosted)",message="spec.selfHosted is only allowed when spec.type is SelfHosted"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'SelfHosted' || !has(self.packages)",message="spec.packages is Cloud-only: a SelfHosted environment's packages come from spec.selfHosted.sandboxTemplate.image"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'SelfHosted' || !has(self.networking)",message="spec.networking is Cloud-only: restrict a SelfHosted environment's egress with a NetworkPolicy on its sandbox Pods"
 // +kubebuilder:validation:XValidation:rule="!has(self.packages) || !has(self.networking) || self.networking.type != 'Limited' || (has(self.networking.allowPackageManagers) && self.networking.allowPackageManagers)",message="spec.packages needs spec.networking.allowPackageManagers: true when spec.networking.type is Limited"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.externalID) || (has(self.externalID) && self.externalID == oldSelf.externalID)",message="spec.externalID is immutable once set"
 type EnvironmentSpec struct {
@@ -27,6 +32,19 @@ type EnvironmentSpec struct {
 	// +kubebuilder:validation:MaxLength=256
 	// +optional
 	Name string `json:"name,omitempty"`
+
+	// Type says where the tools of this Environment's sessions run: Cloud (a container in Anthropic's
+	// cloud) or SelfHosted (a sandbox Pod in this cluster, configured by selfHosted). Immutable: the API
+	// cannot change an environment's type.
+	// +kubebuilder:default=Cloud
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.type is immutable: create a new Environment to change where tools run"
+	// +optional
+	Type EnvironmentType `json:"type,omitempty"`
+
+	// SelfHosted configures the sandbox Pods of a SelfHosted Environment. Required when type is
+	// SelfHosted, and not allowed otherwise.
+	// +optional
+	SelfHosted *SelfHostedEnvironment `json:"selfHosted,omitempty"`
 
 	// Description of the environment, at most 2048 characters.
 	// +kubebuilder:validation:MaxLength=2048
@@ -39,12 +57,12 @@ type EnvironmentSpec struct {
 	// +optional
 	Metadata Metadata `json:"metadata,omitempty"`
 
-	// Networking controls the container's outbound network access. Defaults to unrestricted.
+	// Networking controls the container's outbound network access. Defaults to unrestricted. Cloud only.
 	// +optional
 	Networking *Networking `json:"networking,omitempty"`
 
 	// Packages installed in the container, per package manager. Pin versions with the manager's syntax
-	// (for example pandas==2.2.3).
+	// (for example pandas==2.2.3). Cloud only.
 	// +optional
 	Packages *Packages `json:"packages,omitempty"`
 
@@ -158,6 +176,10 @@ type EnvironmentStatus struct {
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 
+	// SelfHosted is the state of a SelfHosted Environment's work queue and sandbox Pods.
+	// +optional
+	SelfHosted *SelfHostedEnvironmentStatus `json:"selfHosted,omitempty"`
+
 	// Conditions: Ready (the remote environment matches the spec) and Synced (the last sync succeeded).
 	// +listType=map
 	// +listMapKey=type
@@ -166,14 +188,18 @@ type EnvironmentStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// Environment is a container template that sessions run in: packages and networking.
+// Environment is where sessions' tools run: a container in Anthropic's cloud (packages and
+// networking), or sandbox Pods in this cluster (SelfHosted).
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=cenv,categories=claude
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Networking",type=string,JSONPath=`.spec.networking.type`
 // +kubebuilder:printcolumn:name="Remote ID",type=string,JSONPath=`.status.id`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Queued",type=integer,JSONPath=`.status.selfHosted.queueDepth`,priority=1
+// +kubebuilder:printcolumn:name="Sandboxes",type=integer,JSONPath=`.status.selfHosted.activeSandboxes`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Environment struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -26,6 +26,10 @@ const (
 	KindTerminal ErrorKind = "Terminal"
 	// KindTransient: 5xx, 529, timeouts and connection failures. Retry with backoff.
 	KindTransient ErrorKind = "Transient"
+	// KindLeaseLost: 412 from a work item heartbeat whose expected_last_heartbeat is stale. The lease
+	// lapsed (the item went back to the queue) or another worker holds it: stop serving the item and
+	// do not stop it, it is no longer ours.
+	KindLeaseLost ErrorKind = "LeaseLost"
 )
 
 // Error is a classified API failure. Its text carries the API's own message and request id, never
@@ -103,6 +107,8 @@ func kindOf(status int) ErrorKind {
 		return KindConflict
 	case status == http.StatusTooManyRequests:
 		return KindRateLimited
+	case status == http.StatusPreconditionFailed:
+		return KindLeaseLost
 	case status == http.StatusRequestTimeout || status >= 500:
 		return KindTransient
 	default:
@@ -142,3 +148,6 @@ func IsNotFound(err error) bool { return KindOf(err) == KindNotFound }
 
 // IsConflict reports whether err is a 409 from the API.
 func IsConflict(err error) bool { return KindOf(err) == KindConflict }
+
+// IsLeaseLost reports whether err is a work item heartbeat's 412: the caller's lease is gone.
+func IsLeaseLost(err error) bool { return KindOf(err) == KindLeaseLost }

@@ -10,30 +10,40 @@ import (
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 )
 
-// NewEnvironmentParams translates an EnvironmentSpec into the create request for a cloud
-// environment. name is the resolved remote name (spec.name or its default); owner holds the
-// operator's reserved metadata keys.
+// NewEnvironmentParams translates an EnvironmentSpec into the create request for a cloud or a
+// self-hosted environment. name is the resolved remote name (spec.name or its default); owner holds
+// the operator's reserved metadata keys.
 func NewEnvironmentParams(spec *v1alpha1.EnvironmentSpec, name string, owner map[string]string) anthropic.BetaEnvironmentNewParams {
-	cloud := cloudConfig(spec, false)
-	return anthropic.BetaEnvironmentNewParams{
+	p := anthropic.BetaEnvironmentNewParams{
 		Name:        name,
 		Description: optString(spec.Description),
 		Metadata:    mergeMetadata(spec.Metadata, owner),
-		Config:      anthropic.BetaEnvironmentNewParamsConfigUnion{OfCloud: &cloud},
 	}
+	if spec.IsSelfHosted() {
+		p.Config.OfSelfHosted = selfHostedConfig()
+	} else {
+		cloud := cloudConfig(spec, false)
+		p.Config.OfCloud = &cloud
+	}
+	return p
 }
 
-// UpdateEnvironmentParams translates an EnvironmentSpec into an update of remote. Networking and
-// packages are sent whole, because the API preserves config fields that an update omits: an unset
-// list is sent as [] so that it is cleared. Metadata is a patch: the returned options delete, with
-// JSON null, the remote keys that are no longer desired.
+// UpdateEnvironmentParams translates an EnvironmentSpec into an update of remote. A cloud
+// environment's networking and packages are sent whole, because the API preserves config fields that
+// an update omits: an unset list is sent as [] so that it is cleared. A self-hosted environment's
+// config has nothing but its type. Metadata is a patch: the returned options delete, with JSON null,
+// the remote keys that are no longer desired.
 func UpdateEnvironmentParams(spec *v1alpha1.EnvironmentSpec, name string, owner map[string]string, remote *anthropic.BetaEnvironment) (anthropic.BetaEnvironmentUpdateParams, []option.RequestOption) {
-	cloud := cloudConfig(spec, true)
 	desired := mergeMetadata(spec.Metadata, owner)
 	p := anthropic.BetaEnvironmentUpdateParams{
 		Name:     param.NewOpt(name),
 		Metadata: desired,
-		Config:   anthropic.BetaEnvironmentUpdateParamsConfigUnion{OfCloud: &cloud},
+	}
+	if spec.IsSelfHosted() {
+		p.Config.OfSelfHosted = selfHostedConfig()
+	} else {
+		cloud := cloudConfig(spec, true)
+		p.Config.OfCloud = &cloud
 	}
 	// The environment API stores "" as "" and clears with null; null keeps "unset" looking the same
 	// as on an environment created without a description.
@@ -76,17 +86,22 @@ func cloudConfig(spec *v1alpha1.EnvironmentSpec, update bool) anthropic.BetaClou
 }
 
 // EnvironmentDrift compares an EnvironmentSpec with the remote environment and returns the sorted
-// names of the fields that differ (name, description, metadata, networking, packages), or nil when
-// in sync. Unset networking means unrestricted and unset packages means every list is empty;
-// package lists and allowed hosts are compared as sets.
+// names of the fields that differ (name, description, metadata, type, and for a cloud environment
+// networking and packages), or nil when in sync. Unset networking means unrestricted and unset
+// packages means every list is empty; package lists and allowed hosts are compared as sets. A type
+// that differs (an adopted environment of the other kind) cannot be fixed by an update: the API
+// rejects it, and that error is what the user sees.
 func EnvironmentDrift(spec *v1alpha1.EnvironmentSpec, name string, owner map[string]string, remote *anthropic.BetaEnvironment) []string {
 	var d drift
 	d.check("name", remote.Name == name)
 	d.check("description", remote.Description == spec.Description)
 	d.check("metadata", maps.Equal(mergeMetadata(spec.Metadata, owner), remote.Metadata))
 	cfg := remote.Config
-	d.check("networking", cfg.Type == "cloud" && networkingInSync(spec.Networking, cfg.Networking))
-	d.check("packages", cfg.Type == "cloud" && packagesInSync(spec.Packages, cfg.Packages))
+	d.check("type", cfg.Type == apiConfigType(spec))
+	if !spec.IsSelfHosted() {
+		d.check("networking", cfg.Type == configTypeCloud && networkingInSync(spec.Networking, cfg.Networking))
+		d.check("packages", cfg.Type == configTypeCloud && packagesInSync(spec.Packages, cfg.Packages))
+	}
 	return d.result()
 }
 

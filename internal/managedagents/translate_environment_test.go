@@ -104,7 +104,7 @@ func TestEnvironmentDrift(t *testing.T) {
 		{name: "description", spec: limitedEnvSpec(), edit: func(r obj) { r["description"] = nil }, want: []string{"description"}},
 		{name: "metadata key added", spec: limitedEnvSpec(), edit: func(r obj) { r["metadata"].(obj)["x"] = "y" }, want: []string{"metadata"}},
 		{name: "self hosted", why: "a cloud spec cannot match a self-hosted config", spec: &v1alpha1.EnvironmentSpec{},
-			edit: func(r obj) { r["config"] = obj{"type": "self_hosted"} }, want: []string{"networking", "packages"}},
+			edit: func(r obj) { r["config"] = obj{"type": "self_hosted"} }, want: []string{"networking", "packages", "type"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,10 +20,11 @@ func TestKubectlExplainShowsFieldDocs(t *testing.T) {
 	}
 	kubectl := filepath.Join(testenv.AssetsDir(), "kubectl")
 	cases := map[string]string{
-		"session.spec":                "follow-up",
-		"session.spec.agentRef":       "Name of the Agent",
-		"agent.spec.tools.custom":     "JSON Schema",
-		"environment.spec.networking": "Limited",
+		"session.spec":                                "follow-up",
+		"session.spec.agentRef":                       "Name of the Agent",
+		"agent.spec.tools.custom":                     "JSON Schema",
+		"environment.spec.networking":                 "Limited",
+		"environment.spec.selfHosted.sandboxTemplate": "runner",
 	}
 	for field, want := range cases {
 		// The API server publishes a new CRD's OpenAPI schema a few seconds after installing it.

@@ -23,6 +23,16 @@ metadata: {name: env}
 spec:
   networking: {type: Limited, allowPackageManagers: true}
 `
+	baseSelfHostedEnvironment = `
+apiVersion: claude.anthropic.com/v1alpha1
+kind: Environment
+metadata: {name: sandboxes}
+spec:
+  type: SelfHosted
+  selfHosted:
+    environmentKeySecretRef: {name: environment-key}
+    sandboxTemplate: {image: "debian:bookworm"}
+`
 	baseSession = `
 apiVersion: claude.anthropic.com/v1alpha1
 kind: Session
@@ -181,6 +191,57 @@ func invalidCases() []invalidCase {
 			create: []mutation{set("spec.deletionPolicy", "Destroy")}, wantField: "spec.deletionPolicy"},
 		{name: "environment externalID with wrong prefix", why: "remote environment ids start with env_", base: baseEnvironment,
 			create: []mutation{set("spec.externalID", "agent_1")}, wantField: "spec.externalID"},
+
+		// Environment type and the self-hosted block.
+		{name: "unknown environment type", why: "an environment is Cloud or SelfHosted", base: baseEnvironment,
+			create: []mutation{set("spec.type", "OnPrem")}, wantField: "spec.type"},
+		{name: "environment type changed", why: "the API cannot change an environment's config type", base: baseEnvironment,
+			update: []mutation{set("spec.type", "SelfHosted"), del("spec.networking"),
+				set("spec.selfHosted", yamlValue(`v: {environmentKeySecretRef: {name: k}, sandboxTemplate: {image: busybox}}`))},
+			wantField: "spec.type is immutable"},
+		{name: "self-hosted environment changed to cloud", why: "the type is immutable in both directions", base: baseSelfHostedEnvironment,
+			update: []mutation{set("spec.type", "Cloud"), del("spec.selfHosted")}, wantField: "spec.type is immutable"},
+		{name: "self-hosted without its block", why: "a self-hosted environment needs a sandbox template and a key", base: baseSelfHostedEnvironment,
+			create: []mutation{del("spec.selfHosted")}, wantField: "spec.selfHosted is required when spec.type is SelfHosted"},
+		{name: "self-hosted block on a cloud environment", why: "sandbox Pods mean nothing to a cloud environment", base: baseEnvironment,
+			create:    []mutation{set("spec.selfHosted", yamlValue(`v: {environmentKeySecretRef: {name: k}, sandboxTemplate: {image: busybox}}`))},
+			wantField: "spec.selfHosted is only allowed when spec.type is SelfHosted"},
+		{name: "self-hosted block on an environment with the default type", why: "the default type is Cloud", base: baseSelfHostedEnvironment,
+			create: []mutation{del("spec.type")}, wantField: "spec.selfHosted is only allowed when spec.type is SelfHosted"},
+		{name: "packages on a self-hosted environment", why: "the API installs packages only in cloud containers", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.packages", yamlValue(`v: {pip: [pandas]}`))}, wantField: "spec.packages is Cloud-only"},
+		{name: "networking on a self-hosted environment", why: "the API enforces networking only in cloud containers", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.networking", yamlValue(`v: {type: Unrestricted}`))}, wantField: "spec.networking is Cloud-only"},
+		{name: "self-hosted without an environment key", why: "the work queue is polled with the environment key", base: baseSelfHostedEnvironment,
+			create: []mutation{del("spec.selfHosted.environmentKeySecretRef")}, wantField: "spec.selfHosted.environmentKeySecretRef"},
+		{name: "sandbox without an image", why: "the sandbox container needs an image with the agent's toolchain", base: baseSelfHostedEnvironment,
+			create: []mutation{del("spec.selfHosted.sandboxTemplate.image")}, wantField: "spec.selfHosted.sandboxTemplate.image"},
+		{name: "zero concurrent sandboxes", why: "an environment that may run no sandbox serves no session", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.selfHosted.maxConcurrentSandboxes", 0)}, wantField: "spec.selfHosted.maxConcurrentSandboxes"},
+		{name: "zero active deadline", why: "a deadline counts forward", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.selfHosted.activeDeadlineSeconds", 0)}, wantField: "spec.selfHosted.activeDeadlineSeconds"},
+		{name: "zero idle timeout", why: "a sandbox must wait at least a second for a follow-up", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.selfHosted.idleTimeoutSeconds", 0)}, wantField: "spec.selfHosted.idleTimeoutSeconds"},
+		{name: "sandbox env in the runner's namespace", why: "ANTHROPIC_ variables configure the runner and are hidden from the agent", base: baseSelfHostedEnvironment,
+			create:    []mutation{set("spec.selfHosted.sandboxTemplate.env", yamlValue(`v: [{name: ANTHROPIC_API_KEY, value: x}]`))},
+			wantField: "spec.selfHosted.sandboxTemplate.env: names starting with ANTHROPIC_ are reserved"},
+		{name: "sandbox volume named like the workspace", why: "the operator injects the workspace volume", base: baseSelfHostedEnvironment,
+			create:    []mutation{set("spec.selfHosted.sandboxTemplate.volumes", yamlValue(`v: [{name: workspace, emptyDir: {}}]`))},
+			wantField: "spec.selfHosted.sandboxTemplate.volumes: the name workspace"},
+		{name: "sandbox volume with the operator's prefix", why: "claude- volumes carry the runner and the work item's credentials", base: baseSelfHostedEnvironment,
+			create:    []mutation{set("spec.selfHosted.sandboxTemplate.volumes", yamlValue(`v: [{name: claude-runner, emptyDir: {}}]`))},
+			wantField: "spec.selfHosted.sandboxTemplate.volumes: the name workspace"},
+		{name: "sandbox label with the operator's prefix", why: "the operator finds its sandbox Pods by these labels", base: baseSelfHostedEnvironment,
+			create:    []mutation{set("spec.selfHosted.sandboxTemplate.metadata", yamlValue(`v: {labels: {claude.anthropic.com/session: x}}`))},
+			wantField: "spec.selfHosted.sandboxTemplate.metadata.labels"},
+		{name: "sandbox image pull policy Sometimes", why: "pull policies are an enum", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.selfHosted.sandboxTemplate.imagePullPolicy", "Sometimes")}, wantField: "spec.selfHosted.sandboxTemplate.imagePullPolicy"},
+		{name: "workspace both emptyDir and claim", why: "the workspace is one volume", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.selfHosted.workspace", yamlValue(
+				`v: {emptyDir: {}, volumeClaimTemplate: {spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}}`))},
+			wantField: "spec.selfHosted.workspace: set at most one of emptyDir and volumeClaimTemplate"},
+		{name: "workspace with a relative mount path", why: "a mount path is absolute", base: baseSelfHostedEnvironment,
+			create: []mutation{set("spec.selfHosted.workspace", yamlValue(`v: {mountPath: work}`))}, wantField: "spec.selfHosted.workspace.mountPath"},
 
 		// Session: one-of pairs, immutability, append-only messages and sizes.
 		{name: "session with agentRef and agentID", why: "one agent per session", base: baseSession,

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
@@ -24,11 +23,7 @@ func TestSamplesAreAcceptedAndReadBackAsWritten(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = k8s.Delete(ctx, obj) })
 
-			got := &unstructured.Unstructured{}
-			got.SetGroupVersionKind(obj.GroupVersionKind())
-			if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), got); err != nil {
-				t.Fatal(err)
-			}
+			got := readBack(ctx, t, obj)
 			gotSpec, _, _ := unstructured.NestedMap(got.Object, "spec")
 			// Compare as JSON: YAML numbers decode as float64, the API server's as int64.
 			gotJSON, _ := json.Marshal(gotSpec)

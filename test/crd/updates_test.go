@@ -1,7 +1,12 @@
 package crd
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // TestAllowedSessionUpdates proves that the immutability rules leave room for the edits that steer a
@@ -35,4 +40,106 @@ func TestAllowedSessionUpdates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fullSelfHostedEnvironment sets every field of the self-hosted block, so that a pruned or renamed
+// field shows up as a difference after the round trip through the API server.
+const fullSelfHostedEnvironment = `
+apiVersion: claude.anthropic.com/v1alpha1
+kind: Environment
+metadata: {name: sandboxes-full}
+spec:
+  type: SelfHosted
+  deletionPolicy: Delete
+  selfHosted:
+    environmentKeySecretRef: {name: environment-key, key: key}
+    maxConcurrentSandboxes: 5
+    activeDeadlineSeconds: 3600
+    idleTimeoutSeconds: 30
+    workspace:
+      mountPath: /work
+      volumeClaimTemplate:
+        metadata: {labels: {team: platform}}
+        spec: {accessModes: [ReadWriteOnce], storageClassName: fast, resources: {requests: {storage: 10Gi}}}
+    sandboxTemplate:
+      metadata: {labels: {team: platform}, annotations: {example.com/owner: platform}}
+      image: ghcr.io/example/toolchain:1.2
+      imagePullPolicy: IfNotPresent
+      imagePullSecrets: [{name: registry}]
+      resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 2Gi}}
+      env:
+      - {name: GOFLAGS, value: -mod=mod}
+      - name: TOKEN
+        valueFrom: {secretKeyRef: {name: tokens, key: token}}
+      envFrom: [{configMapRef: {name: settings}}]
+      volumes: [{name: cache, emptyDir: {sizeLimit: 1Gi}}]
+      volumeMounts: [{name: cache, mountPath: /cache}]
+      securityContext: {readOnlyRootFilesystem: true}
+      podSecurityContext: {runAsUser: 1000, fsGroup: 1000}
+      nodeSelector: {pool: sandboxes}
+      tolerations: [{key: sandboxes, operator: Exists, effect: NoSchedule}]
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms: [{matchExpressions: [{key: arch, operator: In, values: [amd64]}]}]
+      runtimeClassName: gvisor
+      priorityClassName: low
+      serviceAccountName: sandbox
+      automountServiceAccountToken: false
+`
+
+// TestSelfHostedEnvironmentSchema proves that a fully specified self-hosted block reads back as
+// written (nothing pruned), that a minimal one gets its documented defaults, and that the sandbox
+// template and limits stay editable while the type does not.
+func TestSelfHostedEnvironmentSchema(t *testing.T) {
+	ctx := testContext(t)
+	t.Run("every field survives the round trip", func(t *testing.T) {
+		obj := parseManifest(t, fullSelfHostedEnvironment)
+		want, _, _ := unstructured.NestedMap(obj.Object, "spec")
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatalf("rejected: %v", err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(ctx, obj) })
+		got := readBack(ctx, t, obj)
+		gotSpec, _, _ := unstructured.NestedMap(got.Object, "spec")
+		gotJSON, _ := json.Marshal(gotSpec)
+		wantJSON, _ := json.Marshal(want)
+		if string(gotJSON) != string(wantJSON) {
+			t.Errorf("spec changed on the way through the API server:\n got: %s\nwant: %s", gotJSON, wantJSON)
+		}
+	})
+	t.Run("defaults and allowed edits", func(t *testing.T) {
+		obj := parseManifest(t, baseSelfHostedEnvironment)
+		obj.SetName(uniqueName("sandboxes"))
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatalf("rejected: %v", err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(ctx, obj) })
+		got := readBack(ctx, t, obj)
+		for path, want := range map[string]int64{"maxConcurrentSandboxes": 10, "idleTimeoutSeconds": 60} {
+			if v, _, _ := unstructured.NestedInt64(got.Object, "spec", "selfHosted", path); v != want {
+				t.Errorf("spec.selfHosted.%s defaulted to %d, want %d", path, v, want)
+			}
+		}
+		for _, m := range []mutation{
+			set("spec.selfHosted.sandboxTemplate.image", "debian:trixie"),
+			set("spec.selfHosted.maxConcurrentSandboxes", 3),
+			set("spec.selfHosted.workspace", yamlValue(`v: {emptyDir: {medium: Memory}}`)),
+		} {
+			m(got.Object)
+		}
+		if err := k8s.Update(ctx, got); err != nil {
+			t.Fatalf("editing the sandbox template and limits was rejected: %v", err)
+		}
+	})
+}
+
+func readBack(ctx context.Context, t *testing.T, obj *unstructured.Unstructured) *unstructured.Unstructured {
+	t.Helper()
+	got := &unstructured.Unstructured{}
+	got.SetGroupVersionKind(obj.GroupVersionKind())
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), got); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
