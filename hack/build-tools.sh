@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every pinned tool binary into ./bin from the Go module proxy, skipping those already built.
-# Nothing here downloads a prebuilt binary: the control plane (kube-apiserver, etcd, kubectl) and helm
+# Nothing here downloads a prebuilt binary: the control plane (kube-apiserver, kube-controller-manager,
+# kube-scheduler, etcd, kubectl) and helm
 # compile from source, which takes ~11 minutes cold on 2 cores and seconds with a warm Go build cache.
 set -euo pipefail
 
@@ -27,7 +28,7 @@ build() {
 VERSION_PKG="k8s.io/component-base/version"
 K8S_LDFLAGS="-s -w -X $VERSION_PKG.gitVersion=$K8S_VERSION -X $VERSION_PKG.gitMajor=1 -X $VERSION_PKG.gitMinor=37"
 
-want="${*:-controller-gen golangci-lint etcd kube-apiserver kube-controller-manager kubectl helm}"
+want="${*:-controller-gen golangci-lint etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm}"
 for tool in $want; do
 	case "$tool" in
 	controller-gen) build controller-gen "$BIN/controller-gen" "$ROOT/hack/tools/dev" sigs.k8s.io/controller-tools/cmd/controller-gen ;;
@@ -35,6 +36,7 @@ for tool in $want; do
 	etcd) build etcd "$BIN/k8s/etcd" "$ROOT/hack/tools/k8s" go.etcd.io/etcd/server/v3 "-s -w" ;;
 	kube-apiserver) build kube-apiserver "$BIN/k8s/kube-apiserver" "$ROOT/hack/tools/k8s" k8s.io/kubernetes/cmd/kube-apiserver "$K8S_LDFLAGS" ;;
 	kube-controller-manager) build kube-controller-manager "$BIN/k8s/kube-controller-manager" "$ROOT/hack/tools/k8s" k8s.io/kubernetes/cmd/kube-controller-manager "$K8S_LDFLAGS" ;;
+	kube-scheduler) build kube-scheduler "$BIN/k8s/kube-scheduler" "$ROOT/hack/tools/k8s" k8s.io/kubernetes/cmd/kube-scheduler "$K8S_LDFLAGS" ;;
 	kubectl) build kubectl "$BIN/k8s/kubectl" "$ROOT/hack/tools/k8s" k8s.io/kubernetes/cmd/kubectl "$K8S_LDFLAGS" ;;
 	helm) build helm "$BIN/helm" "$ROOT/hack/tools/k8s" helm.sh/helm/v3/cmd/helm "-s -w" ;;
 	*) echo "tools: unknown tool $tool" >&2; exit 2 ;;
