@@ -11,7 +11,7 @@
 # Running `up` again stops an earlier demo and starts a fresh one.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEMO="$ROOT/.demo"
 BIN="$ROOT/bin"
 KUBECTL="$BIN/k8s/kubectl"
@@ -301,9 +301,17 @@ up() {
 	next_steps
 }
 
-case "${1:-up}" in
-up) up ;;
-down) down ;;
-status) status ;;
-*) die "usage: $0 up|down|status" ;;
-esac
+main() {
+	case "${1:-up}" in
+	up) up ;;
+	down) down ;;
+	status) status ;;
+	*) die "usage: $0 up|down|status" ;;
+	esac
+}
+
+# Sourcing the script (test/demo does, to test the process functions) defines the functions and runs
+# nothing.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	main "$@"
+fi
