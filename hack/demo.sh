@@ -28,12 +28,46 @@ die() { printf 'demo: %s\n(make demo-down stops whatever was started)\n' "$*" >&
 # kc runs the built kubectl (not whatever kubectl is on PATH) against the demo control plane.
 kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
-# alive NAME: the process recorded in .demo/NAME.pid is running and is still the program we started.
-alive() {
-	local pidfile="$DEMO/$1.pid" pid
+# started PID: when process PID started (clock ticks since boot from /proc, else the time ps reports);
+# nothing when it has exited (a zombie has too), "unknown" when neither /proc nor ps can tell. A start
+# time is set at fork and survives exec, so it names one process for its whole life: the same before
+# the child execs its program (its command line is still this script's shell then) and after, and
+# never a later process that reuses the pid.
+started() {
+	local stat fields state rest
+	if [[ -r /proc/self/stat ]]; then
+		stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+		read -r -a fields <<<"${stat##*) }" # the fields after "pid (command) ", from the state on
+		[[ "${fields[0]}" == Z ]] || echo "${fields[19]}"
+	elif command -v ps >/dev/null; then
+		read -r state rest < <(ps -p "$1" -o stat=,lstart= 2>/dev/null) || return 0
+		[[ "$state" == Z* ]] || echo "$rest"
+	else
+		echo unknown
+	fi
+}
+
+# running NAME: the process that `start` launched as NAME has not exited. It may not have exec'd its
+# program yet, which on a loaded machine can take a while after the fork.
+running() {
+	local pidfile="$DEMO/$1.pid" pid="" recorded="" now
 	[[ -f "$pidfile" ]] || return 1
-	pid="$(cat "$pidfile")"
+	{ read -r pid || true; read -r recorded || true; } <"$pidfile"
 	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+	now="$(started "$pid")"
+	[[ -n "$now" ]] || return 1
+	[[ -z "$recorded" || "$now" == unknown || "$now" == "$recorded" ]]
+}
+
+# ours NAME: NAME is running and is certainly the process `start` launched, so it is safe to signal.
+# The start time recorded by `start` proves it; a pid file without one (from an older demo.sh, or where
+# nothing reports start times) falls back to the command line, which names a program in bin/ once the
+# process has exec'd. Without either, a pid reused by an unrelated program would be killed.
+ours() {
+	running "$1" || return 1
+	local pid recorded
+	{ read -r pid; read -r recorded || true; } <"$DEMO/$1.pid"
+	[[ -n "$recorded" && "$recorded" != unknown ]] && return 0
 	command -v ps >/dev/null || return 0 # without ps, trust the pid file
 	ps -p "$pid" -o command= 2>/dev/null | grep -qF -- "$BIN/"
 }
@@ -41,8 +75,8 @@ alive() {
 # stop NAME: SIGTERM, wait up to 15 s, then SIGKILL.
 stop() {
 	local name="$1" pid i
-	if alive "$name"; then
-		pid="$(cat "$DEMO/$name.pid")"
+	if ours "$name"; then
+		pid="$(head -n 1 "$DEMO/$name.pid")"
 		kill -TERM "$pid" 2>/dev/null || true
 		for ((i = 0; i < 150; i++)); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -59,13 +93,16 @@ stop() {
 
 # start NAME COMMAND...: run a program in the background, logging to .demo/NAME.log. A background job
 # of a non-interactive shell ignores SIGINT, and nohup makes it ignore SIGHUP, so the process outlives
-# this script and the terminal's Ctrl-C.
+# this script and the terminal's Ctrl-C. .demo/NAME.pid holds the pid and its start time; the start
+# time is read right after the fork, so a program that has already exited gets one that matches nothing.
 start() {
-	local name="$1"
+	local name="$1" pid since
 	shift
 	nohup "$@" >"$DEMO/$name.log" 2>&1 </dev/null &
-	echo $! >"$DEMO/$name.pid"
-	info "started $name (pid $!, log .demo/$name.log)"
+	pid=$!
+	since="$(started "$pid")"
+	printf '%s\n%s\n' "$pid" "${since:-exited}" >"$DEMO/$name.pid"
+	info "started $name (pid $pid, log .demo/$name.log)"
 }
 
 # port_free PORT: nothing listens on 127.0.0.1:PORT.
@@ -92,7 +129,7 @@ wait_for() {
 		if "$@" >/dev/null 2>&1; then
 			return 0
 		fi
-		if ! alive "$name"; then
+		if ! running "$name"; then
 			info "$name exited"
 			return 1
 		fi
@@ -132,8 +169,8 @@ down() {
 status() {
 	local name
 	for name in "${PROCESSES[@]}"; do
-		if alive "$name"; then
-			echo "$name: running (pid $(cat "$DEMO/$name.pid"))"
+		if ours "$name"; then
+			echo "$name: running (pid $(head -n 1 "$DEMO/$name.pid"))"
 		else
 			echo "$name: not running"
 		fi

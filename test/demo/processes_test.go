@@ -136,7 +136,7 @@ if [[ -e "$DEMO/server.pid" ]]; then echo "pid file kept"; else echo "pid file r
 				"process even when that process runs a program from the same bin/",
 			scenario: `start server "$BIN/fake-server" 0
 wait_for server 20 grep -q "listening on" "$DEMO/server.log"
-sleep 0.2 # the other program starts measurably later than the server
+sleep 1.1 # the other program starts later, in whole seconds too (where ps, not /proc, reports start times)
 ` + otherProgram + `status
 stop server
 if kill -0 "$other" 2>/dev/null; then echo "other program spared"; else echo "other program killed"; fi
