@@ -167,7 +167,8 @@ func checkMCPReferences(tools, servers []any) *apiError {
 	return nil
 }
 
-// resolveSkills validates skills and resolves each version to a concrete string.
+// resolveSkills validates skills and resolves each Anthropic skill's version
+// to a concrete string; resolveSkillsLocked does the custom ones.
 func resolveSkills(list []any, path string) ([]any, *apiError) {
 	if len(list) > maxSkills {
 		return nil, errBadRequest("%s: at most %d skills are allowed", path, maxSkills)
@@ -207,7 +208,7 @@ func resolveSkills(list []any, path string) ([]any, *apiError) {
 		if version == "" || version == "latest" {
 			version = "20260401"
 			if t == "custom" {
-				version = "1"
+				version = "latest" // resolveSkillsLocked pins the skill's newest version
 			}
 		}
 		out = append(out, map[string]any{"type": t, "skill_id": id, "version": version})

@@ -91,7 +91,7 @@ func (s *Server) applyAgentFieldsLocked(body jobj, cfg *agentConfig, create bool
 		func() *apiError { return applyAgentModel(body, cfg, create) },
 		func() *apiError { return applyResolvedList(body, "tools", resolveTools, &cfg.tools) },
 		func() *apiError { return applyResolvedList(body, "mcp_servers", resolveMCPServers, &cfg.mcpServers) },
-		func() *apiError { return applyResolvedList(body, "skills", resolveSkills, &cfg.skills) },
+		func() *apiError { return applyResolvedList(body, "skills", s.resolveSkillsLocked, &cfg.skills) },
 		func() *apiError { return s.applyAgentMultiagentLocked(body, cfg) },
 		func() *apiError { return applyAgentExecutionIdentity(body, cfg, create) },
 		func() *apiError { return applyAgentMetadata(body, cfg, create) },
@@ -208,14 +208,14 @@ func applyAgentExecutionIdentity(body jobj, cfg *agentConfig, create bool) *apiE
 // applyAgentMetadata sets metadata on create and patches it on update.
 func applyAgentMetadata(body jobj, cfg *agentConfig, create bool) *apiError {
 	if create {
-		md, err := body.metadataCreate("metadata")
+		md, err := body.metadata()
 		if err != nil {
 			return err
 		}
 		cfg.metadata = md
 		return nil
 	}
-	md, _, err := body.metadataPatch("metadata", cfg.metadata, false)
+	md, _, err := body.metadataPatch(cfg.metadata, false)
 	if err != nil {
 		return err
 	}
@@ -338,11 +338,11 @@ func (s *Server) listAgents(r *http.Request) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	includeArchived, err := parseBoolQuery(q, "include_archived")
+	includeArchived, err := parseIncludeArchived(q)
 	if err != nil {
 		return nil, err
 	}
-	tf, err := parseTimeFilter(q, "created_at")
+	tf, err := parseCreatedAt(q)
 	if err != nil {
 		return nil, err
 	}

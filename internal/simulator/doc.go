@@ -1,5 +1,6 @@
 // Package simulator is an in-memory, wire-compatible copy of the Claude Managed
-// Agents API (agents, agent versions, environments, sessions and session events).
+// Agents API (agents, agent versions, environments, sessions, session events and
+// resources, vaults and credentials, skills, memory stores and memories).
 //
 // It speaks the same JSON and server-sent events as the hosted API, so the
 // official Go SDK is its client:
@@ -13,8 +14,10 @@
 // It is not a stub that accepts anything: it validates bodies, enforces
 // optimistic concurrency on agents, read-only archived objects, unique
 // environment names and the session lifecycle, and answers with the API's
-// error JSON. Sessions run deterministic scripted turns that directives in the
-// user's message text steer (see docs/simulator.md), and faults (429, 5xx,
+// error JSON. Secret values (credential tokens, repository tokens) are never
+// echoed; tests read them through the inspection API (inspect_secrets.go).
+// Sessions run deterministic scripted turns that directives in the user's
+// message text steer (see docs/simulator.md), and faults (429, 5xx,
 // latency, dropped streams, lost create responses) can be injected from Go,
 // over HTTP under /_simulator/, or from cmd/simulator's flags.
 package simulator

@@ -236,7 +236,7 @@ func (s *Server) createEnvironment(r *http.Request) (any, *apiError) {
 	if !ok {
 		scope = "organization"
 	}
-	md, err := body.metadataCreate("metadata")
+	md, err := body.metadata()
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +321,7 @@ func (s *Server) updateEnvironment(r *http.Request) (any, *apiError) {
 	} else if ok {
 		upd.scope = scope
 	}
-	if upd.metadata, _, err = body.metadataPatch("metadata", e.metadata, true); err != nil {
+	if upd.metadata, _, err = body.metadataPatch(e.metadata, true); err != nil {
 		return nil, err
 	}
 	if body.has("config") {
@@ -368,7 +368,7 @@ func (s *Server) listEnvironments(r *http.Request) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	includeArchived, err := parseBoolQuery(q, "include_archived")
+	includeArchived, err := parseIncludeArchived(q)
 	if err != nil {
 		return nil, err
 	}

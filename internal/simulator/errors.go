@@ -11,12 +11,22 @@ type apiError struct {
 	status int
 	typ    string
 	msg    string
-	code   string // error.details.error_code, optional
+	code   string         // error.details.error_code, optional
+	extra  map[string]any // further error fields, e.g. conflicting_memory_id
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.typ, e.msg) }
 
 func (e *apiError) withCode(code string) *apiError { e.code = code; return e }
+
+// with adds a field to the error object, beside type and message.
+func (e *apiError) with(key string, value any) *apiError {
+	if e.extra == nil {
+		e.extra = map[string]any{}
+	}
+	e.extra[key] = value
+	return e
+}
 
 func errBadRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", msg: fmt.Sprintf(format, args...)}
@@ -58,6 +68,9 @@ func errorTypeForStatus(status int) string {
 
 func writeError(w http.ResponseWriter, e *apiError) {
 	body := map[string]any{"type": e.typ, "message": e.msg}
+	for k, v := range e.extra {
+		body[k] = v
+	}
 	if e.code != "" {
 		body["details"] = map[string]any{"error_code": e.code}
 	}

@@ -73,7 +73,7 @@ func (s *Server) listEvents(r *http.Request) (any, *apiError) {
 	if q.Has("after_id") {
 		return nil, errBadRequest("after_id: unknown query parameter")
 	}
-	tf, err := parseTimeFilter(q, "created_at")
+	tf, err := parseCreatedAt(q)
 	if err != nil {
 		return nil, err
 	}

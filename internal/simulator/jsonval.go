@@ -35,6 +35,15 @@ func readBody(r *http.Request) (jobj, *apiError) {
 	return asObject(v, "")
 }
 
+// readBodyOnly is readBody for a body that may hold only the allowed fields.
+func readBodyOnly(r *http.Request, allowed ...string) (jobj, *apiError) {
+	body, err := readBody(r)
+	if err == nil {
+		err = body.only(allowed...)
+	}
+	return body, err
+}
+
 func decodeJSON(data []byte) (any, *apiError) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -149,6 +158,15 @@ func (o jobj) enum(k string, values ...string) (string, bool, *apiError) {
 	return s, true, nil
 }
 
+// reqType reads the required "type" discriminator of a union.
+func (o jobj) reqType(values ...string) (string, *apiError) {
+	s, ok, err := o.enum("type", values...)
+	if err == nil && !ok {
+		err = errBadRequest("%s: field required", o.at("type"))
+	}
+	return s, err
+}
+
 func quoteList(values []string) string {
 	q := make([]string, len(values))
 	for i, v := range values {
@@ -254,8 +272,9 @@ func metadataLimits(path string, m map[string]string) *apiError {
 	return nil
 }
 
-// metadataCreate reads a create-time metadata object (string values only).
-func (o jobj) metadataCreate(k string) (map[string]string, *apiError) {
+// metadata reads a create-time metadata object (string values only).
+func (o jobj) metadata() (map[string]string, *apiError) {
+	const k = "metadata"
 	out := map[string]string{}
 	sub, ok, err := o.obj(k)
 	if err != nil || !ok {
@@ -274,7 +293,8 @@ func (o jobj) metadataCreate(k string) (map[string]string, *apiError) {
 // metadataPatch applies an update-time metadata patch: a string upserts a key,
 // null deletes it (and, where deleteEmpty, so does ""). It returns the new bag
 // and whether anything changed.
-func (o jobj) metadataPatch(k string, cur map[string]string, deleteEmpty bool) (map[string]string, bool, *apiError) {
+func (o jobj) metadataPatch(cur map[string]string, deleteEmpty bool) (map[string]string, bool, *apiError) {
+	const k = "metadata"
 	sub, ok, err := o.obj(k)
 	if err != nil || !ok {
 		return cur, false, err

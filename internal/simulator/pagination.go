@@ -137,7 +137,9 @@ type timeFilter struct {
 	gt, gte, lt, lte *time.Time
 }
 
-func parseTimeFilter(q url.Values, name string) (timeFilter, *apiError) {
+// parseCreatedAt reads the created_at[gt|gte|lt|lte] filters.
+func parseCreatedAt(q url.Values) (timeFilter, *apiError) {
+	const name = "created_at"
 	var f timeFilter
 	for op, dst := range map[string]**time.Time{"gt": &f.gt, "gte": &f.gte, "lt": &f.lt, "lte": &f.lte} {
 		key := name + "[" + op + "]"
@@ -161,7 +163,9 @@ func (f timeFilter) match(t time.Time) bool {
 		(f.lte == nil || !t.After(*f.lte))
 }
 
-func parseBoolQuery(q url.Values, key string) (bool, *apiError) {
+// parseIncludeArchived reads include_archived.
+func parseIncludeArchived(q url.Values) (bool, *apiError) {
+	const key = "include_archived"
 	v := q.Get(key)
 	if v == "" {
 		return false, nil

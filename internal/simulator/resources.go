@@ -51,11 +51,18 @@ func parseBudget(v any, p string) (map[string]any, int64, *apiError) {
 
 var githubRepo = regexp.MustCompile(`^https://github\.com/[A-Za-z0-9_.-]+/([A-Za-z0-9_.-]+?)(\.git)?/?$`)
 
-// parseResources validates resources and returns them in response form,
-// without ids and timestamps. Authorization tokens are accepted and dropped:
-// the API never echoes them.
-func parseResources(list []any, p string) ([]map[string]any, *apiError) {
-	out := make([]map[string]any, 0, len(list))
+// parsedResource is a session resource in response form (without id and
+// timestamps) plus its write-only authorization token, which no response
+// ever carries.
+type parsedResource struct {
+	res   map[string]any
+	token string
+}
+
+// parseResources validates resources. Memory stores are resolved (name,
+// description, mount path) against the stored ones afterwards.
+func parseResources(list []any, p string) ([]parsedResource, *apiError) {
+	out := make([]parsedResource, 0, len(list))
 	mounts := map[string]bool{}
 	for i, item := range list {
 		o, err := asObject(item, index(p, i))
@@ -69,24 +76,25 @@ func parseResources(list []any, p string) ([]map[string]any, *apiError) {
 		if !ok {
 			return nil, errBadRequest("%s: field required", o.at("type"))
 		}
-		var res map[string]any
+		var pr parsedResource
 		switch t {
 		case "github_repository":
-			res, err = parseRepoResource(o)
+			pr.res, pr.token, err = parseRepoResource(o)
 		case "file":
-			res, err = parseFileResource(o)
+			pr.res, err = parseFileResource(o)
 		default:
-			res, err = parseMemoryStoreResource(o)
+			pr.res, err = parseMemoryStoreResource(o)
 		}
 		if err != nil {
 			return nil, err
 		}
-		mp := res["mount_path"].(string)
-		if mounts[mp] {
-			return nil, errBadRequest("%s: mount path %s is used by another resource", o.at("mount_path"), mp)
+		if mp, ok := pr.res["mount_path"].(string); ok {
+			if mounts[mp] {
+				return nil, errBadRequest("%s: mount path %s is used by another resource", o.at("mount_path"), mp)
+			}
+			mounts[mp] = true
 		}
-		mounts[mp] = true
-		out = append(out, res)
+		out = append(out, pr)
 	}
 	return out, nil
 }
@@ -105,25 +113,34 @@ func mountPath(o jobj, def string) (string, *apiError) {
 	return mp, nil
 }
 
-func parseRepoResource(o jobj) (map[string]any, *apiError) {
+func parseRepoResource(o jobj) (map[string]any, string, *apiError) {
 	if err := o.only("type", "url", "authorization_token", "mount_path", "checkout"); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	u, err := o.reqStr("url")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	m := githubRepo.FindStringSubmatch(u)
 	if m == nil {
-		return nil, errBadRequest("%s: must be a https://github.com/<owner>/<repo> URL", o.at("url"))
+		return nil, "", errBadRequest("%s: must be a https://github.com/<owner>/<repo> URL", o.at("url"))
 	}
-	if _, _, err := o.str("authorization_token"); err != nil {
-		return nil, err
+	token, _, err := secretToken(o, "authorization_token", false)
+	if err != nil {
+		return nil, "", err
 	}
 	mp, err := mountPath(o, "/workspace/"+m[1])
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	checkout, err := parseCheckout(o)
+	if err != nil {
+		return nil, "", err
+	}
+	return map[string]any{"type": "github_repository", "url": u, "mount_path": mp, "checkout": checkout}, token, nil
+}
+
+func parseCheckout(o jobj) (any, *apiError) {
 	var checkout any
 	if c, ok, err := o.obj("checkout"); err != nil {
 		return nil, err
@@ -145,7 +162,7 @@ func parseRepoResource(o jobj) (map[string]any, *apiError) {
 		}
 		checkout = map[string]any{"type": ct, field: val}
 	}
-	return map[string]any{"type": "github_repository", "url": u, "mount_path": mp, "checkout": checkout}, nil
+	return checkout, nil
 }
 
 func parseFileResource(o jobj) (map[string]any, *apiError) {
@@ -185,6 +202,7 @@ func parseMemoryStoreResource(o jobj) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"type": "memory_store", "memory_store_id": id, "access": access, "name": id,
-		"description": "", "instructions": nullIfEmpty(instr), "mount_path": "/mnt/memory/" + id}, nil
+	// name, description and mount_path come from the store (resolveMemoryStoresLocked).
+	return map[string]any{"type": "memory_store", "memory_store_id": id, "access": access,
+		"instructions": nullIfEmpty(instr)}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,12 +64,19 @@ type Server struct {
 	envSeq   []*environment
 	sessions map[string]*session
 	sessSeq  []*session
-	closed   bool
-	closing  chan struct{}
-	turns    sync.WaitGroup
+
+	vaults    registry[*vault]
+	skills    registry[*skill]
+	memStores registry[*memoryStore]
+
+	closed  bool
+	closing chan struct{}
+	turns   sync.WaitGroup
 
 	// load is the benchmark load generator (load.go).
 	load loadGen
+	// validations scripts MCPOAuthValidate (credential_validate.go).
+	validations validationRules
 }
 
 // New returns a Server with no resources.
@@ -95,6 +103,10 @@ func New(opts Options) *Server {
 		envs:     map[string]*environment{},
 		sessions: map[string]*session{},
 		closing:  make(chan struct{}),
+
+		vaults:    newRegistry[*vault](),
+		skills:    newRegistry[*skill](),
+		memStores: newRegistry[*memoryStore](),
 	}
 	s.routes()
 	return s
@@ -153,6 +165,8 @@ func (s *Server) routes() {
 	handle("GET /v1/sessions/{id}/events", s.listEvents)
 	handle("POST /v1/sessions/{id}/events", s.sendEvents)
 	m.HandleFunc("GET /v1/sessions/{id}/events/stream", s.streamEvents)
+	s.resourceRoutes(handle)
+	m.HandleFunc("GET /v1/skills/{id}/versions/{version}/content", s.downloadSkillVersion)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound("no route for %s %s", r.Method, r.URL.Path))
@@ -166,6 +180,7 @@ func (s *Server) routes() {
 	a.HandleFunc("POST /_simulator/faults", s.handleFaults)
 	a.HandleFunc("DELETE /_simulator/faults", s.handleFaults)
 	s.loadRoutes(a)
+	s.inspectRoutes(a)
 	a.HandleFunc("GET /_simulator/health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
@@ -240,14 +255,39 @@ func (s *Server) authenticate(r *http.Request) *apiError {
 	if s.opts.APIKey != "" && key != s.opts.APIKey {
 		return &apiError{status: http.StatusUnauthorized, typ: "authentication_error", msg: "invalid x-api-key"}
 	}
+	accepted := betasFor(r.URL.Path)
+	if len(accepted) == 0 {
+		return nil
+	}
 	for _, v := range r.Header.Values("anthropic-beta") {
 		for _, b := range strings.Split(v, ",") {
-			if strings.TrimSpace(b) == BetaHeader {
+			if slices.Contains(accepted, strings.TrimSpace(b)) {
 				return nil
 			}
 		}
 	}
-	return errBadRequest("this endpoint is in beta: the anthropic-beta header must include %q", BetaHeader)
+	return errBadRequest("this endpoint is in beta: the anthropic-beta header must include %s", quoteList(accepted))
+}
+
+// Beta headers of the API families besides Managed Agents.
+const (
+	// MemoryBetaHeader is what the SDK sends for memory stores and memories;
+	// they also accept BetaHeader.
+	MemoryBetaHeader = "agent-memory-2026-07-22"
+)
+
+// betasFor is the list of anthropic-beta values of which a request to path
+// must carry one. The Skills API takes its beta header as optional (the SDK
+// sends none), so it needs none here either.
+func betasFor(path string) []string {
+	switch {
+	case strings.HasPrefix(path, "/v1/skills"):
+		return nil
+	case strings.HasPrefix(path, "/v1/memory_stores"):
+		return []string{MemoryBetaHeader, BetaHeader}
+	default:
+		return []string{BetaHeader}
+	}
 }
 
 // jsonEndpoint adapts an apiFunc: it writes the result as JSON, or the error

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -32,6 +33,7 @@ type session struct {
 	title         string
 	metadata      map[string]string
 	resources     []map[string]any
+	tokens        map[string]*resourceToken // by resource id; write-only
 	vaultIDs      []string
 	budget        map[string]any // nil when the session has no budget
 	budgetMinor   int64
@@ -111,7 +113,7 @@ func (sess *session) render(now time.Time) map[string]any {
 	}
 	resources := make([]any, len(sess.resources))
 	for i, r := range sess.resources {
-		resources[i] = r
+		resources[i] = maps.Clone(r) // rendered outside the lock; token rotation changes updated_at
 	}
 	outcomes := make([]any, len(sess.outcomes))
 	for i, o := range sess.outcomes {
@@ -251,7 +253,7 @@ func (s *Server) applyAgentOverridesLocked(o jobj, cfg *agentConfig) *apiError {
 		if e != nil {
 			return e
 		}
-		if cfg.skills, err = resolveSkills(list, "agent.skills"); err != nil {
+		if cfg.skills, err = s.resolveSkillsLocked(list, "agent.skills"); err != nil {
 			return err
 		}
 	}
@@ -267,7 +269,7 @@ type sessionCreate struct {
 	vaultIDs    []string
 	budget      map[string]any // nil when the session has no budget
 	budgetMinor int64
-	resources   []map[string]any
+	resources   []parsedResource
 	initial     []any // initial_events, validated against the new session
 }
 
@@ -285,7 +287,7 @@ func parseSessionCreate(body jobj) (sessionCreate, *apiError) {
 	if c.title, _, err = body.strLen("title", 0, 512); err != nil {
 		return c, err
 	}
-	if c.metadata, err = body.metadataCreate("metadata"); err != nil {
+	if c.metadata, err = body.metadata(); err != nil {
 		return c, err
 	}
 	if c.vaultIDs, err = parseVaultIDs(body); err != nil {
@@ -345,19 +347,24 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 	if err := s.checkSessionEnvironmentLocked(c.envID); err != nil {
 		return nil, err
 	}
+	if err := s.checkSessionVaultsLocked(c.vaultIDs); err != nil {
+		return nil, err
+	}
+	if err := s.resolveMemoryStoresLocked(c.resources); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	sess := &session{
 		id: s.ids.next("sesn_"), agentID: a.id, agentVersion: ver.version, snapshot: snap, envID: c.envID,
 		title: c.title, metadata: c.metadata, vaultIDs: c.vaultIDs, budget: c.budget, budgetMinor: c.budgetMinor,
 		status: StatusIdle, createdAt: now, updatedAt: now, subs: map[*subscriber]struct{}{},
+		tokens: map[string]*resourceToken{},
 	}
 	if sess.vaultIDs == nil {
 		sess.vaultIDs = []string{}
 	}
-	for _, res := range c.resources {
-		res["id"] = s.ids.next("sesrsc_")
-		res["created_at"], res["updated_at"] = stamp(now), stamp(now)
-		sess.resources = append(sess.resources, res)
+	for _, pr := range c.resources {
+		s.attachResourceLocked(sess, pr, now)
 	}
 	inputs, err := s.parseInitialEventsLocked(c.initial, sess)
 	if err != nil {

@@ -52,10 +52,10 @@ type sessionFilter struct {
 func parseSessionFilter(q url.Values) (sessionFilter, *apiError) {
 	var f sessionFilter
 	var err *apiError
-	if f.includeArchived, err = parseBoolQuery(q, "include_archived"); err != nil {
+	if f.includeArchived, err = parseIncludeArchived(q); err != nil {
 		return f, err
 	}
-	if f.created, err = parseTimeFilter(q, "created_at"); err != nil {
+	if f.created, err = parseCreatedAt(q); err != nil {
 		return f, err
 	}
 	f.statuses = queryList(q, "statuses")

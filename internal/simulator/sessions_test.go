@@ -23,11 +23,12 @@ func TestSessionCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := h.env(ctx)
+	vault := h.vault(ctx)
 
 	t.Run("pinned version with resources, budget and metadata", func(t *testing.T) {
 		s, err := h.client.Beta.Sessions.New(ctx, anthropic.BetaSessionNewParams{
 			Agent: pinned(a.ID, 1), EnvironmentID: env.ID, Title: anthropic.String("fix CI"),
-			Metadata: map[string]string{"k8s.uid": "abcd"}, VaultIDs: []string{"vlt_1"},
+			Metadata: map[string]string{"k8s.uid": "abcd"}, VaultIDs: []string{vault.ID},
 			Budget: anthropic.BetaManagedAgentsBudgetLimitParam{MaxListCost: anthropic.BetaMonetaryAmountParam{Amount: "2500", Currency: "USD"}},
 			Resources: []anthropic.BetaSessionNewParamsResourceUnion{
 				{OfGitHubRepository: &anthropic.BetaManagedAgentsGitHubRepositoryResourceParams{URL: "https://github.com/acme/app",
@@ -39,7 +40,7 @@ func TestSessionCreate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkPinnedSession(t, s, a.ID, env.ID)
+		checkPinnedSession(t, s, a.ID, env.ID, vault.ID)
 		checkSessionResources(t, s)
 	})
 	t.Run("agent id string means the latest version", func(t *testing.T) {
@@ -99,11 +100,11 @@ func TestSessionCreate(t *testing.T) {
 
 // checkPinnedSession checks the fields of TestSessionCreate's session on
 // version 1 of agentID.
-func checkPinnedSession(t *testing.T, s *anthropic.BetaManagedAgentsSession, agentID, envID string) {
+func checkPinnedSession(t *testing.T, s *anthropic.BetaManagedAgentsSession, agentID, envID, vaultID string) {
 	t.Helper()
 	if !strings.HasPrefix(s.ID, "sesn_") || s.Status != "idle" || s.Agent.Version != 1 || s.Agent.System != "v1 prompt" ||
 		s.Agent.ID != agentID || s.EnvironmentID != envID || s.Title != "fix CI" || s.Metadata["k8s.uid"] != "abcd" ||
-		s.VaultIDs[0] != "vlt_1" || s.Budget.MaxListCost.Amount != "2500" {
+		s.VaultIDs[0] != vaultID || s.Budget.MaxListCost.Amount != "2500" {
 		t.Fatalf("session %s", s.RawJSON())
 	}
 	if strings.Contains(s.RawJSON(), "ghp_secret") {

@@ -69,7 +69,7 @@ func (u *sessionUpdate) applyTitle(body jobj) *apiError {
 }
 
 func (u *sessionUpdate) applyMetadata(body jobj) *apiError {
-	md, mdChanged, err := body.metadataPatch("metadata", u.sess.metadata, false)
+	md, mdChanged, err := body.metadataPatch(u.sess.metadata, false)
 	if err != nil {
 		return err
 	}
