@@ -2,9 +2,11 @@ package managedagents
 
 import (
 	"errors"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
@@ -44,6 +46,9 @@ func TestAgentRoundTripThroughSimulator(t *testing.T) {
 	spec := fullAgentSpec()
 	spec.Multiagent.Subagents.PredefinedAgents[0].ID, spec.Multiagent.Subagents.PredefinedAgents[1].ID = ids[0], ids[1]
 	spec.Multiagent.Subagents.PredefinedAgents[0].Version = ptr(int64(1))
+	// The custom skill must exist: the simulator resolves it like the API.
+	skill := uploadSkill(t, client, "repo-tools")
+	spec.Skills[1].SkillID, spec.Skills[1].Version = skill.ID, skill.LatestVersionID
 
 	p, err := NewAgentParams(spec, testOwner)
 	if err != nil {
@@ -142,4 +147,16 @@ func TestSessionCreateThroughSimulator(t *testing.T) {
 func isStatus(err error, status int) bool {
 	var apiErr *anthropic.Error
 	return errors.As(err, &apiErr) && apiErr.StatusCode == status
+}
+
+// uploadSkill creates a one-file custom skill.
+func uploadSkill(t *testing.T, client anthropic.Client, name string) *anthropic.BetaSkill {
+	t.Helper()
+	md := "---\nname: " + name + "\ndescription: test skill\n---\n"
+	sk, err := client.Beta.Skills.New(testContext(t), anthropic.BetaSkillNewParams{
+		Files: []io.Reader{anthropic.File(strings.NewReader(md), name+"/SKILL.md", "text/markdown")}})
+	if err != nil {
+		t.Fatalf("create skill: %v", err)
+	}
+	return sk
 }
