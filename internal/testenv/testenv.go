@@ -1,8 +1,11 @@
 // Package testenv starts a real control plane (etcd and kube-apiserver built into ./bin/k8s by
 // `make tools`) with the operator's CRDs installed, for tests that must run against a real API server.
+// StartWith adds, on request, kube-scheduler, kube-controller-manager (namespace and garbage
+// collection) and a process node (test/processnode) on which Pods run as local processes.
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +23,7 @@ type Env struct {
 	Config *rest.Config
 	Client client.Client
 	env    *envtest.Environment
+	components
 }
 
 // RepoRoot returns the repository root, found from this source file's location.
@@ -39,6 +43,23 @@ func AssetsDir() string {
 // Start launches etcd and kube-apiserver on 127.0.0.1 and installs the CRDs. It fails, never skips,
 // when the binaries are missing: a skipped suite would be a green run that proves nothing.
 func Start() (*Env, error) {
+	return StartWith(Options{})
+}
+
+// StartWith is Start plus the optional components opts asks for (scheduler, process node,
+// controller manager). Whatever it started is stopped again when a later part fails.
+func StartWith(opts Options) (*Env, error) {
+	e, err := startControlPlane()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.startComponents(opts); err != nil {
+		return nil, errors.Join(err, e.Stop())
+	}
+	return e, nil
+}
+
+func startControlPlane() (*Env, error) {
 	assets := AssetsDir()
 	for _, bin := range []string{"etcd", "kube-apiserver"} {
 		if _, err := os.Stat(filepath.Join(assets, bin)); err != nil {
@@ -77,7 +98,7 @@ func (e *Env) WriteKubeconfig(dir string) (string, error) {
 	return path, os.WriteFile(path, data, 0o600)
 }
 
-// Stop shuts the control plane down and removes its data.
+// Stop shuts the optional components and then the control plane down, and removes their data.
 func (e *Env) Stop() error {
-	return e.env.Stop()
+	return errors.Join(e.stopComponents(), e.env.Stop())
 }

@@ -4,7 +4,9 @@
 // simulator's HTTP API, never through the operator's Go packages.
 //
 // A suite declares `var suite harness.Suite` and calls `os.Exit(suite.Run(m, "name"))` from TestMain.
-// A missing binary fails the suite and never skips it: `make tools` builds them.
+// A missing binary fails the suite and never skips it: `make tools` builds them. A suite that needs
+// Pods to run, or namespaces to really go away, sets Suite.ControlPlane first, for example
+// `harness.Suite{ControlPlane: testenv.Options{ProcessNode: &processnode.Config{}, ControllerManager: true}}`.
 package harness
 
 import (
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
+	"github.com/anthropics/managed-agents-operator/test/processnode"
 )
 
 const (
@@ -38,6 +41,15 @@ type Suite struct {
 	ManagerBin, SimulatorBin, KubectlBin, HelmBin string
 	// ChartDir is the operator's Helm chart in this repository.
 	ChartDir string
+	// ControlPlane chooses the optional control-plane parts (kube-scheduler, kube-controller-manager,
+	// a process node that runs Pods as local processes); set it before Run. The zero value is
+	// etcd and kube-apiserver only.
+	ControlPlane testenv.Options
+}
+
+// Node is the process node that runs the suite's Pods, when ControlPlane.ProcessNode asked for one.
+func (s *Suite) Node() *processnode.Node {
+	return s.env.Node
 }
 
 // Run builds the manager and the simulator, starts the control plane, runs the tests and stops
@@ -76,7 +88,7 @@ func (s *Suite) start(name string) error {
 	if s.SimulatorBin, err = testenv.BuildBinary(s.workDir, "./cmd/simulator"); err != nil {
 		return err
 	}
-	if s.env, err = testenv.Start(); err != nil {
+	if s.env, err = testenv.StartWith(s.ControlPlane); err != nil {
 		return err
 	}
 	s.AdminKubeconfig, err = s.env.WriteKubeconfig(s.workDir)
