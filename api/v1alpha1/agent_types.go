@@ -308,7 +308,8 @@ type AgentStatus struct {
 	// +optional
 	VersionHistory []AgentVersionRecord `json:"versionHistory,omitempty"`
 
-	// Conditions: Ready (the remote agent matches the spec) and Synced (the last sync succeeded).
+	// Conditions: Ready (the remote agent matches the spec), Synced (the last call to the API
+	// succeeded) and Paused (the paused annotation holds every remote call).
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=8

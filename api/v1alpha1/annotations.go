@@ -4,7 +4,8 @@ package v1alpha1
 const (
 	// AnnotationPaused set to "true" stops every remote write for the object: no create, update,
 	// archive or delete, and for a Session no message, confirmation, tool result or interrupt. A
-	// running Session is still followed. The Ready condition shows reason Paused.
+	// running Session is still followed. The Paused condition turns True; an Agent's or
+	// Environment's Ready keeps what its last sync established, so it stays usable by Sessions.
 	AnnotationPaused = "claude.anthropic.com/paused"
 	// AnnotationResyncPeriod overrides the manager's --resync-period for one object: how often it is
 	// compared with its remote twin when nothing changed (a Go duration of at least 1s).

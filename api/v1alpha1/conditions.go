@@ -6,6 +6,9 @@ const (
 	ConditionReady = "Ready"
 	// ConditionSynced is True when the last attempt to sync with the API succeeded.
 	ConditionSynced = "Synced"
+	// ConditionPaused is True while the paused annotation holds every remote call for the object.
+	// Ready keeps what the last sync established, so a paused object stays usable by its dependents.
+	ConditionPaused = "Paused"
 )
 
 // Session condition types.

@@ -180,7 +180,8 @@ type EnvironmentStatus struct {
 	// +optional
 	SelfHosted *SelfHostedEnvironmentStatus `json:"selfHosted,omitempty"`
 
-	// Conditions: Ready (the remote environment matches the spec) and Synced (the last sync succeeded).
+	// Conditions: Ready (the remote environment matches the spec), Synced (the last call to the API
+	// succeeded) and Paused (the paused annotation holds every remote call).
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=8

@@ -1,17 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/client-go/tools/events"
-	ctrl "sigs.k8s.io/controller-runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
@@ -21,189 +17,130 @@ import (
 // Finalizer keeps an object until its remote twin has been archived, deleted or retained.
 const Finalizer = "claude.anthropic.com/finalizer"
 
-// AgentReconciler makes a remote agent match each Agent.
-type AgentReconciler struct {
-	client.Client
-	// Reader reads ConfigMaps without caching every ConfigMap of the cluster.
-	Reader      client.Reader
-	Factory     *managedagents.Factory
-	Credentials *Credentials
-	Recorder    events.EventRecorder
-	resync      *resyncTracker
+// agentRemote is the Agent's translation for the lifecycle driver: an Agent's spec to a remote
+// agent and back. Everything else (finalizer, adoption, drift, status, deletion) is the driver's.
+type agentRemote struct {
+	// client reads the Agents named in a multiagent roster (cached).
+	client client.Client
+	// reader reads ConfigMaps without caching every ConfigMap of the cluster.
+	reader client.Reader
 }
 
-// Reconcile compares one Agent with its remote agent and closes the gap. See reconcileAgent.
-func (r *AgentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	agent := &v1alpha1.Agent{}
-	if err := r.Get(ctx, req.NamespacedName, agent); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+var _ remoteKind[*v1alpha1.Agent] = agentRemote{}
+
+func (agentRemote) fields(a *v1alpha1.Agent) managedFields {
+	st := &a.Status
+	deletion := releaseArchive
+	if a.Spec.DeletionPolicy == v1alpha1.AgentDeletionRetain {
+		deletion = releaseRetain
 	}
-	original := agent.DeepCopy()
-	result, err := r.reconcileAgent(ctx, agent)
-	changed := !equality.Semantic.DeepEqual(original.Status, agent.Status)
-	if err := patchStatusIfChanged(ctx, r.Client, "Agent", original, agent, changed); err != nil {
-		return quietConflict(ctrl.Result{}, err)
+	return managedFields{
+		ID: &st.ID, ObservedGeneration: &st.ObservedGeneration, ConfigHash: &st.ConfigHash,
+		LastSyncTime: &st.LastSyncTime, Conditions: &st.Conditions, Status: st,
+		APIKeySecretRef: a.Spec.APIKeySecretRef, ExternalID: a.Spec.ExternalID, Deletion: deletion,
 	}
-	return quietConflict(result, err)
 }
 
-func (r *AgentReconciler) reconcileAgent(ctx context.Context, agent *v1alpha1.Agent) (ctrl.Result, error) {
-	if !agent.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, agent)
-	}
-	if v1alpha1.IsPaused(agent.GetAnnotations()) {
-		r.setReady(agent, false, ReasonPaused, "annotation "+v1alpha1.AnnotationPaused+" is \"true\": no remote writes until it is removed")
-		return ctrl.Result{}, nil
-	}
-	if controllerutil.AddFinalizer(agent, Finalizer) {
-		if err := r.Update(ctx, agent); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	result, err := r.sync(ctx, agent)
+func (r agentRemote) connect(ctx context.Context, a *v1alpha1.Agent, api managedagents.Client) (remoteConnection, error) {
+	desired, err := r.desiredSpec(ctx, a)
 	if err != nil {
-		return r.fail(agent, err)
+		return nil, err
 	}
-	return result, nil
+	owner := ownerMetadata(a)
+	return &agentConnection{api: api, agent: a, desired: desired, owner: owner, hash: configHash(desired, owner)}, nil
 }
 
-// sync brings the remote agent in line with the spec, calling the API only when the spec or a
-// referenced ConfigMap changed, or the resync period passed.
-func (r *AgentReconciler) sync(ctx context.Context, agent *v1alpha1.Agent) (ctrl.Result, error) {
-	api, err := r.apiClient(ctx, agent)
-	if err != nil {
-		return ctrl.Result{}, err
+func (agentRemote) findByUID(ctx context.Context, api managedagents.Client, uid types.UID) (string, error) {
+	remote, err := api.FindAgent(ctx, string(uid))
+	if err != nil || remote == nil {
+		return "", err
 	}
-	desired, err := r.desiredSpec(ctx, agent)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	owner := ownerMetadata(agent)
-	hash := configHash(desired, owner)
-	upToDate := agent.Status.ID != "" && agent.Status.ConfigHash == hash &&
-		agent.Status.ObservedGeneration == agent.Generation && isReady(agent.Status.Conditions)
-	if upToDate && !r.resync.due(agent) {
-		return ctrl.Result{RequeueAfter: r.resync.untilDue(agent)}, nil
-	}
-
-	remote, reason, err := r.ensureRemote(ctx, api, agent, desired, owner)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if !remote.ArchivedAt.IsZero() {
-		r.setReady(agent, false, ReasonRemoteArchived, fmt.Sprintf(
-			"remote agent %s was archived outside the operator and is read-only; delete this Agent and create it again to get a new remote agent", remote.ID))
-		return ctrl.Result{}, nil
-	}
-	remote, err = r.updateIfDrifted(ctx, api, agent, desired, owner, remote, &reason)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	r.recordSynced(agent, remote, hash, reason)
-	return ctrl.Result{RequeueAfter: r.resync.markVerified(agent)}, nil
+	return remote.ID, nil
 }
 
-// ensureRemote returns the remote agent: the one in status, the adopted externalID, one left by an
-// earlier crash (found by UID), or a new one. It records the id in status straight away.
-func (r *AgentReconciler) ensureRemote(ctx context.Context, api managedagents.Client, agent *v1alpha1.Agent,
-	desired *v1alpha1.AgentSpec, owner map[string]string) (*managedagents.Agent, string, error) {
-	log := logf.FromContext(ctx)
-	if id := agent.Status.ID; id != "" {
-		remote, err := api.GetAgent(ctx, id)
-		return remote, "", err
+// release archives the remote agent; agents cannot be deleted.
+func (agentRemote) release(ctx context.Context, api managedagents.Client, id string, _ releaseAction) error {
+	_, err := api.ArchiveAgent(ctx, id)
+	if err == nil || managedagents.IsNotFound(err) {
+		return err
 	}
-	if id := agent.Spec.ExternalID; id != "" {
-		remote, err := api.GetAgent(ctx, id)
-		if err != nil {
-			return nil, "", err
-		}
-		log.Info("Adopted remote agent", "agentID", id)
-		return remote, ReasonAdopted, nil
+	// Archiving an archived agent is refused as read-only; that is the outcome we want.
+	if remote, getErr := api.GetAgent(ctx, id); getErr == nil && !remote.ArchivedAt.IsZero() {
+		return nil
 	}
-	if remote, err := api.FindAgent(ctx, string(agent.UID)); err != nil || remote != nil {
-		if remote != nil {
-			log.Info("Found remote agent created earlier for this object", "agentID", remote.ID)
-		}
-		return remote, ReasonAdopted, err
+	return err
+}
+
+// agentConnection is one Agent's desired remote agent, resolved for one reconcile.
+type agentConnection struct {
+	api     managedagents.Client
+	agent   *v1alpha1.Agent
+	desired *v1alpha1.AgentSpec
+	owner   map[string]string
+	hash    string
+}
+
+func (c *agentConnection) configHash() string { return c.hash }
+
+func (c *agentConnection) observe(ctx context.Context, id string) (observation, error) {
+	remote, err := c.api.GetAgent(ctx, id)
+	if managedagents.IsNotFound(err) {
+		return observation{}, nil
 	}
-	params, err := managedagents.NewAgentParams(desired, owner)
 	if err != nil {
-		return nil, "", err
+		return observation{}, err
 	}
-	remote, err := api.CreateAgent(ctx, params)
+	return c.observed(remote), nil
+}
+
+func (c *agentConnection) observed(remote *managedagents.Agent) observation {
+	return observation{
+		exists: true, id: remote.ID, detail: fmt.Sprintf("version %d", remote.Version),
+		archived: !remote.ArchivedAt.IsZero(), diff: managedagents.AgentDrift(c.desired, c.owner, remote), remote: remote,
+	}
+}
+
+func (c *agentConnection) create(ctx context.Context) (observation, error) {
+	params, err := managedagents.NewAgentParams(c.desired, c.owner)
 	if err != nil {
-		return nil, "", err
+		return observation{}, err
+	}
+	remote, err := c.api.CreateAgent(ctx, params)
+	if err != nil {
+		return observation{}, err
 	}
 	metrics.AgentVersions.Inc()
-	log.Info("Created remote agent", "agentID", remote.ID, "version", remote.Version)
-	r.Recorder.Eventf(agent, nil, corev1.EventTypeNormal, ReasonCreated, "Create", "Created remote agent %s (version %d)", remote.ID, remote.Version)
-	return remote, ReasonCreated, nil
+	return c.observed(remote), nil
 }
 
-// maxConflictRetries bounds the re-read-and-retry loop on 409 (someone else updated the agent).
-const maxConflictRetries = 3
-
-// updateIfDrifted updates the remote agent when its owned fields differ from the spec, sending the
-// version it read so a concurrent change is never overwritten blindly.
-func (r *AgentReconciler) updateIfDrifted(ctx context.Context, api managedagents.Client, agent *v1alpha1.Agent,
-	desired *v1alpha1.AgentSpec, owner map[string]string, remote *managedagents.Agent, reason *string) (*managedagents.Agent, error) {
-	for attempt := 0; ; attempt++ {
-		drift := managedagents.AgentDrift(desired, owner, remote)
-		if len(drift) == 0 {
-			return remote, nil
-		}
-		params, opts, err := managedagents.UpdateAgentParams(desired, owner, remote)
-		if err != nil {
-			return nil, err
-		}
-		updated, err := api.UpdateAgent(ctx, remote.ID, params, opts...)
-		if managedagents.IsConflict(err) && attempt < maxConflictRetries {
-			metrics.APIRetries.WithLabelValues("conflict").Inc()
-			if remote, err = api.GetAgent(ctx, remote.ID); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		r.noteUpdate(ctx, agent, updated, drift, reason)
-		return updated, nil
+// update sends the version it read, so that a concurrent change answers 409 instead of being lost.
+func (c *agentConnection) update(ctx context.Context, current observation) (observation, error) {
+	remote := current.remote.(*managedagents.Agent)
+	params, opts, err := managedagents.UpdateAgentParams(c.desired, c.owner, remote)
+	if err != nil {
+		return observation{}, err
 	}
-}
-
-// noteUpdate logs and reports an update. A spec that did not change means the remote drifted.
-func (r *AgentReconciler) noteUpdate(ctx context.Context, agent *v1alpha1.Agent, updated *managedagents.Agent, drift []string, reason *string) {
-	if *reason == "" {
-		*reason = ReasonUpdated
-		if agent.Status.ObservedGeneration == agent.Generation && agent.Status.ConfigHash != "" {
-			*reason = ReasonDriftCorrected
-		}
+	updated, err := c.api.UpdateAgent(ctx, remote.ID, params, opts...)
+	if err != nil {
+		return observation{}, err
 	}
 	metrics.AgentVersions.Inc()
-	if *reason == ReasonDriftCorrected {
-		metrics.DriftCorrections.WithLabelValues("Agent").Inc()
-	}
-	logf.FromContext(ctx).Info("Updated remote agent", "agentID", updated.ID, "version", updated.Version, "fields", drift, "reason", *reason)
-	r.Recorder.Eventf(agent, nil, corev1.EventTypeNormal, *reason, "Update",
-		"Updated remote agent %s to version %d (%v)", updated.ID, updated.Version, drift)
+	return c.observed(updated), nil
 }
 
-// recordSynced writes what the successful sync established into status.
-func (r *AgentReconciler) recordSynced(agent *v1alpha1.Agent, remote *managedagents.Agent, hash, reason string) {
-	st := &agent.Status
+// record keeps the remote version and a short history of the versions the operator saw appear.
+func (c *agentConnection) record(current observation, reason string) {
+	remote := current.remote.(*managedagents.Agent)
+	st := &c.agent.Status
 	if reason != "" || st.Version != remote.Version || st.ID != remote.ID {
-		now := nowTime()
-		st.LastSyncTime = &now
 		if reason == "" {
 			reason = ReasonUpdated
 		}
 		st.VersionHistory = prependVersion(st.VersionHistory, v1alpha1.AgentVersionRecord{
-			Version: remote.Version, ObservedGeneration: agent.Generation, Time: now, Reason: reason,
+			Version: remote.Version, ObservedGeneration: c.agent.Generation, Time: nowTime(), Reason: reason,
 		})
 	}
-	st.ID, st.Version, st.ConfigHash, st.ObservedGeneration = remote.ID, remote.Version, hash, agent.Generation
-	r.setReady(agent, true, ReasonUpToDate, fmt.Sprintf("remote agent %s is at version %d and matches the spec", remote.ID, remote.Version))
+	st.Version = remote.Version
 }
 
 // prependVersion adds a record at the front, skipping a duplicate and keeping the newest few.
@@ -216,29 +153,4 @@ func prependVersion(history []v1alpha1.AgentVersionRecord, rec v1alpha1.AgentVer
 		history = history[:v1alpha1.MaxAgentVersionHistory]
 	}
 	return history
-}
-
-// fail shows a failed reconcile in the conditions, with a Warning Event only when the failure is new.
-func (r *AgentReconciler) fail(agent *v1alpha1.Agent, err error) (ctrl.Result, error) {
-	f := classifyFailure(err)
-	if errors.Is(err, context.Canceled) {
-		return ctrl.Result{}, err
-	}
-	if r.setReady(agent, false, f.reason, f.message) {
-		r.Recorder.Eventf(agent, nil, corev1.EventTypeWarning, f.reason, "Sync", "%s", f.message)
-	}
-	return f.result, f.err
-}
-
-func (r *AgentReconciler) setReady(agent *v1alpha1.Agent, ready bool, reason, message string) bool {
-	return setReady(&agent.Status.Conditions, agent.Generation, ready, reason, message)
-}
-
-// apiClient returns the client for the Agent's credentials.
-func (r *AgentReconciler) apiClient(ctx context.Context, agent *v1alpha1.Agent) (managedagents.Client, error) {
-	key, err := r.Credentials.APIKey(ctx, agent.Namespace, agent.Spec.APIKeySecretRef)
-	if err != nil {
-		return nil, err
-	}
-	return r.Factory.For(key), nil
 }

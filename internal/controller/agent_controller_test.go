@@ -13,6 +13,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/controller"
+	"github.com/anthropics/managed-agents-operator/internal/simulator"
 )
 
 // TestAgentCreateUpdateAndSystemFrom proves the main path: a new Agent gets a remote agent at
@@ -252,7 +253,8 @@ func TestAgentRateLimitStorm(t *testing.T) {
 	}
 }
 
-// TestAgentPause proves the paused annotation stops remote writes and says so.
+// TestAgentPause proves the paused annotation stops remote writes and says so in its own Paused
+// condition, while Ready keeps saying that the remote agent matches the last spec it was synced to.
 func TestAgentPause(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	agent := newAgent(newNamespace(t), "paused")
@@ -264,17 +266,65 @@ func TestAgentPause(t *testing.T) {
 	if err := k8s.Update(ctx, agent); err != nil {
 		t.Fatal(err)
 	}
-	waitAgent(t, key, "Paused", func(a *v1alpha1.Agent) bool { return hasReason(a.Status.Conditions, controller.ReasonPaused) })
+	agent = waitAgent(t, key, "Paused", func(a *v1alpha1.Agent) bool {
+		return conditionIs(a.Status.Conditions, v1alpha1.ConditionPaused, metav1.ConditionTrue, controller.ReasonPaused)
+	})
+	if !conditionIs(agent.Status.Conditions, v1alpha1.ConditionReady, metav1.ConditionTrue, controller.ReasonUpToDate) {
+		t.Errorf("pausing changed Ready: %s", readyCondition(agent.Status.Conditions))
+	}
 	remote, err := sdk().Beta.Agents.Get(ctx, agent.Status.ID, anthropic.BetaAgentGetParams{})
 	if err != nil || remote.Version != 1 {
 		t.Errorf("remote changed while paused: version %d, %v", remote.Version, err)
 	}
-	agent = waitAgent(t, key, "latest", func(*v1alpha1.Agent) bool { return true })
 	delete(agent.Annotations, v1alpha1.AnnotationPaused)
 	if err := k8s.Update(ctx, agent); err != nil {
 		t.Fatal(err)
 	}
-	waitAgent(t, key, "version 2 after unpausing", func(a *v1alpha1.Agent) bool { return a.Status.Version == 2 && isReady(a.Status.Conditions) })
+	waitAgent(t, key, "version 2 after unpausing", func(a *v1alpha1.Agent) bool {
+		return a.Status.Version == 2 && isReady(a.Status.Conditions) &&
+			conditionIs(a.Status.Conditions, v1alpha1.ConditionPaused, metav1.ConditionFalse, controller.ReasonNotPaused)
+	})
+}
+
+// TestAgentTransientFailureWarnsOnce proves that an API outage retried several times gives one
+// Warning Event, not one per retry (each failed attempt's message names another request id), and
+// that Synced says what failed.
+func TestAgentTransientFailureWarnsOnce(t *testing.T) {
+	id, err := sim.AddFault(simulator.Fault{Kind: simulator.FaultError, Status: 500, Endpoint: "POST /v1/agents", Count: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.RemoveFault(id) })
+	agent := newAgent(newNamespace(t), "outage")
+	create(t, agent)
+	agent = waitAgent(t, client.ObjectKeyFromObject(agent), "Ready after the outage", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
+	warnings := 0
+	for _, e := range objectEvents(t, agent) {
+		if e.Type == corev1.EventTypeWarning && e.Reason == controller.ReasonAPIUnavailable {
+			warnings++
+		}
+	}
+	if warnings != 1 {
+		t.Errorf("%d Warning Events for one outage of 4 failed attempts, want 1", warnings)
+	}
+}
+
+// TestAgentAndEnvironmentFirstCreateSkipsUIDSearch proves the "never created" shortcut: the
+// reconcile that stores the finalizer knows no remote object exists, so the first create lists
+// nothing (the search by UID lists every agent of the organization).
+func TestAgentAndEnvironmentFirstCreateSkipsUIDSearch(t *testing.T) {
+	ns := newNamespace(t)
+	sim.ResetStats()
+	agent := newAgent(ns, "first")
+	create(t, agent)
+	env := newEnvironment(ns, "first")
+	create(t, env)
+	waitAgent(t, client.ObjectKeyFromObject(agent), "Ready", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
+	waitEnvironment(t, client.ObjectKeyFromObject(env), "Ready", func(e *v1alpha1.Environment) bool { return isReady(e.Status.Conditions) })
+	stats := sim.Stats()
+	if lists := stats["GET /v1/agents"] + stats["GET /v1/environments"]; lists != 0 {
+		t.Errorf("%d list calls for objects that were never created: %v", lists, stats)
+	}
 }
 
 // TestAgentSteadyStateCostsNoWrites proves that once in sync, resyncs make one GET each and no

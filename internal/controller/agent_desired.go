@@ -13,7 +13,7 @@ import (
 
 // desiredSpec resolves everything the spec refers to into a self-contained copy: the default name,
 // the system prompt from its ConfigMap, and Agents named in the multiagent roster.
-func (r *AgentReconciler) desiredSpec(ctx context.Context, agent *v1alpha1.Agent) (*v1alpha1.AgentSpec, error) {
+func (r agentRemote) desiredSpec(ctx context.Context, agent *v1alpha1.Agent) (*v1alpha1.AgentSpec, error) {
 	spec := agent.Spec.DeepCopy()
 	if spec.Name == "" {
 		spec.Name = agent.Name
@@ -35,10 +35,10 @@ func (r *AgentReconciler) desiredSpec(ctx context.Context, agent *v1alpha1.Agent
 	return spec, nil
 }
 
-func (r *AgentReconciler) readConfigMapKey(ctx context.Context, namespace string, ref *v1alpha1.ConfigMapKeyReference) (string, error) {
+func (r agentRemote) readConfigMapKey(ctx context.Context, namespace string, ref *v1alpha1.ConfigMapKeyReference) (string, error) {
 	var cm corev1.ConfigMap
 	key := types.NamespacedName{Namespace: namespace, Name: ref.Name}
-	if err := r.Reader.Get(ctx, key, &cm); err != nil {
+	if err := r.reader.Get(ctx, key, &cm); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", &referenceError{reason: ReasonConfigMapNotFound, message: fmt.Sprintf("spec.systemFrom: ConfigMap %s not found", key)}
 		}
@@ -55,7 +55,7 @@ func (r *AgentReconciler) readConfigMapKey(ctx context.Context, namespace string
 }
 
 // resolveTargets replaces Agent names in a delegation roster with their remote ids.
-func (r *AgentReconciler) resolveTargets(ctx context.Context, namespace string, d *v1alpha1.MultiagentDelegation) error {
+func (r agentRemote) resolveTargets(ctx context.Context, namespace string, d *v1alpha1.MultiagentDelegation) error {
 	if d == nil {
 		return nil
 	}
@@ -65,7 +65,7 @@ func (r *AgentReconciler) resolveTargets(ctx context.Context, namespace string, 
 			continue
 		}
 		var target v1alpha1.Agent
-		if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: t.Name}, &target); err != nil || target.Status.ID == "" {
+		if err := r.client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: t.Name}, &target); err != nil || target.Status.ID == "" {
 			return &referenceError{reason: ReasonReferenceNotReady, message: fmt.Sprintf("spec.multiagent: Agent %s/%s is not ready yet", namespace, t.Name)}
 		}
 		t.ID, t.Name = target.Status.ID, ""

@@ -18,6 +18,9 @@ type failure struct {
 	result  ctrl.Result
 	// err is returned to controller-runtime for its exponential backoff (transient failures only).
 	err error
+	// spec is true when the failure is about the desired state itself (a spec the API rejects, a
+	// missing reference): the remote object cannot match the spec, whatever the last sync did.
+	spec bool
 }
 
 // referencePollInterval is how often an object re-checks a reference that is not ready.
@@ -34,11 +37,11 @@ func classifyFailure(err error) failure {
 	}
 	var specErr *managedagents.InvalidSpecError
 	if errors.As(err, &specErr) {
-		return failure{reason: ReasonInvalidSpec, message: specErr.Error()}
+		return failure{reason: ReasonInvalidSpec, message: specErr.Error(), spec: true}
 	}
 	var refErr *referenceError
 	if errors.As(err, &refErr) {
-		f := failure{reason: refErr.reason, message: refErr.message}
+		f := failure{reason: refErr.reason, message: refErr.message, spec: true}
 		if refErr.reason == ReasonReferenceNotReady {
 			// Referenced objects of the same kind are not watched; poll until they are ready.
 			f.result = ctrl.Result{RequeueAfter: referencePollInterval}
@@ -57,9 +60,9 @@ func classifyFailure(err error) failure {
 		if apiErr.StatusCode == 401 || apiErr.StatusCode == 403 {
 			return failure{reason: ReasonUnauthorized, message: apiErr.Error()}
 		}
-		return failure{reason: ReasonInvalidSpec, message: apiErr.Error()}
+		return failure{reason: ReasonInvalidSpec, message: apiErr.Error(), spec: true}
 	case managedagents.KindNotFound:
-		return failure{reason: ReasonRemoteNotFound, message: apiErr.Error()}
+		return failure{reason: ReasonRemoteNotFound, message: apiErr.Error(), spec: true}
 	default:
 		return failure{reason: ReasonAPIUnavailable, message: apiErr.Error(), err: err}
 	}

@@ -26,6 +26,8 @@ const (
 	ReasonRemoteNotFound      = "RemoteNotFound"
 	ReasonNameConflict        = "NameConflict"
 	ReasonPaused              = "Paused"
+	ReasonNotPaused           = "NotPaused"
+	ReasonSynced              = "Synced"
 	ReasonDeleting            = "Deleting"
 	ReasonArchived            = "Archived"
 	ReasonDeleted             = "Deleted"
@@ -33,29 +35,47 @@ const (
 	ReasonDeletionBlocked     = "DeletionBlocked"
 )
 
-// setCondition sets a condition with the object's generation and reports whether anything but the
-// transition time changed, so that callers emit an Event only for a real transition.
+// setCondition sets a condition with the object's generation and reports whether it made a
+// transition: its status, reason or observed generation changed. A new message alone (a retry whose
+// error carries another request id) is not a transition, so callers that emit an Event only for a
+// transition never emit one per retry.
 func setCondition(conds *[]metav1.Condition, generation int64, condType string, status metav1.ConditionStatus, reason, message string) bool {
 	old := meta.FindStatusCondition(*conds, condType)
-	changed := old == nil || old.Status != status || old.Reason != reason || old.Message != message || old.ObservedGeneration != generation
+	transition := old == nil || old.Status != status || old.Reason != reason || old.ObservedGeneration != generation
 	meta.SetStatusCondition(conds, metav1.Condition{
 		Type: condType, Status: status, Reason: reason, Message: truncate(message, 32768), ObservedGeneration: generation,
 	})
-	return changed
+	return transition
 }
 
-// setReady sets Ready and Synced together: Ready says whether the remote object matches the spec,
-// Synced whether the operator's last attempt worked.
-func setReady(conds *[]metav1.Condition, generation int64, ready bool, reason, message string) bool {
-	status := metav1.ConditionFalse
-	if ready {
-		status = metav1.ConditionTrue
+// setSynced sets Synced: whether the operator's last attempt to reach the API worked.
+func setSynced(conds *[]metav1.Condition, generation int64, ok bool, reason, message string) bool {
+	return setCondition(conds, generation, v1alpha1.ConditionSynced, conditionStatus(ok), reason, message)
+}
+
+// setPaused sets Paused: True while the paused annotation holds every remote call.
+func setPaused(conds *[]metav1.Condition, generation int64, paused bool, message string) bool {
+	if !paused {
+		return setCondition(conds, generation, v1alpha1.ConditionPaused, metav1.ConditionFalse, ReasonNotPaused, "the operator reconciles this object")
 	}
-	changed := setCondition(conds, generation, v1alpha1.ConditionReady, status, reason, message)
-	if setCondition(conds, generation, v1alpha1.ConditionSynced, status, reason, message) {
-		changed = true
+	return setCondition(conds, generation, v1alpha1.ConditionPaused, metav1.ConditionTrue, ReasonPaused, message)
+}
+
+func conditionStatus(ok bool) metav1.ConditionStatus {
+	if ok {
+		return metav1.ConditionTrue
 	}
-	return changed
+	return metav1.ConditionFalse
+}
+
+// hasCondition reports whether a condition of this type is set.
+func hasCondition(conds []metav1.Condition, condType string) bool {
+	return meta.FindStatusCondition(conds, condType) != nil
+}
+
+// isSynced reports whether the Synced condition is True.
+func isSynced(conds []metav1.Condition) bool {
+	return meta.IsStatusConditionTrue(conds, v1alpha1.ConditionSynced)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.

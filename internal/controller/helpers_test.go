@@ -104,6 +104,12 @@ func hasReason(conds []metav1.Condition, reason string) bool {
 	return c != nil && c.Reason == reason
 }
 
+// conditionIs reports whether a condition has this status and reason.
+func conditionIs(conds []metav1.Condition, condType string, status metav1.ConditionStatus, reason string) bool {
+	c := meta.FindStatusCondition(conds, condType)
+	return c != nil && c.Status == status && c.Reason == reason
+}
+
 func isReady(conds []metav1.Condition) bool {
 	return meta.IsStatusConditionTrue(conds, v1alpha1.ConditionReady)
 }
@@ -111,17 +117,27 @@ func isReady(conds []metav1.Condition) bool {
 // eventReasons lists the reasons of the Kubernetes Events about an object.
 func eventReasons(t *testing.T, obj client.Object) []string {
 	t.Helper()
+	var reasons []string
+	for _, e := range objectEvents(t, obj) {
+		reasons = append(reasons, e.Reason)
+	}
+	return reasons
+}
+
+// objectEvents lists the Kubernetes Events about an object (of any kind).
+func objectEvents(t *testing.T, obj client.Object) []corev1.Event {
+	t.Helper()
 	var list corev1.EventList
 	if err := k8s.List(context.Background(), &list, client.InNamespace(obj.GetNamespace())); err != nil {
 		t.Fatal(err)
 	}
-	var reasons []string
+	var about []corev1.Event
 	for _, e := range list.Items {
 		if e.InvolvedObject.UID == obj.GetUID() {
-			reasons = append(reasons, e.Reason)
+			about = append(about, e)
 		}
 	}
-	return reasons
+	return about
 }
 
 // waitEvent waits for an Event with this reason about obj.

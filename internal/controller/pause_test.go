@@ -102,3 +102,24 @@ func TestPausedSessionKeepsFollowingButSendsNothing(t *testing.T) {
 		t.Errorf("%d user messages remotely after unpausing, want 2", n)
 	}
 }
+
+// TestPausedAgentStaysUsableBySessions proves that pausing an Agent stops reconciling it without
+// breaking its dependents: a Session created while the Agent is paused launches against it.
+func TestPausedAgentStaysUsableBySessions(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	f := newSessionFixture(t)
+	agent := f.agent.DeepCopy()
+	agent.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
+	if err := k8s.Update(ctx, agent); err != nil {
+		t.Fatal(err)
+	}
+	waitAgent(t, client.ObjectKeyFromObject(agent), "Agent Paused", func(a *v1alpha1.Agent) bool {
+		return conditionIs(a.Status.Conditions, v1alpha1.ConditionPaused, metav1.ConditionTrue, controller.ReasonPaused)
+	})
+	sess := f.newSession("uses-paused-agent", "hello")
+	create(t, sess)
+	s := waitSession(t, client.ObjectKeyFromObject(sess), "Session launched against the paused Agent", func(s *v1alpha1.Session) bool { return s.Status.ID != "" })
+	if s.Status.AgentID != agent.Status.ID {
+		t.Errorf("the Session launched with agent %s, want the paused Agent's %s", s.Status.AgentID, agent.Status.ID)
+	}
+}

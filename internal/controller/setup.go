@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,10 +43,7 @@ func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Option
 	}); err != nil {
 		return err
 	}
-	agents := &AgentReconciler{
-		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Factory: opts.Factory, Credentials: creds,
-		Recorder: countingRecorder{mgr.GetEventRecorder("agent-controller")}, resync: newResyncTracker(opts.ResyncPeriod),
-	}
+	agents := newLifecycle(mgr, opts, creds, "Agent", "agent", agentRemote{client: mgr.GetClient(), reader: mgr.GetAPIReader()})
 	newAgentList := func() client.ObjectList { return &v1alpha1.AgentList{} }
 	err := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Agent{}, builder.WithPredicates(specChanged())).
@@ -56,10 +54,7 @@ func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Option
 	if err != nil {
 		return err
 	}
-	envs := &EnvironmentReconciler{
-		Client: mgr.GetClient(), Factory: opts.Factory, Credentials: creds,
-		Recorder: countingRecorder{mgr.GetEventRecorder("environment-controller")}, resync: newResyncTracker(opts.ResyncPeriod),
-	}
+	envs := newLifecycle(mgr, opts, creds, "Environment", "environment", environmentRemote{})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Environment{}, builder.WithPredicates(specChanged())).
 		WatchesMetadata(&corev1.Secret{}, refMapper{client: mgr.GetClient(), newList: func() client.ObjectList { return &v1alpha1.EnvironmentList{} }, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.handler()).
@@ -80,4 +75,22 @@ func indexAgents(ctx context.Context, mgr ctrl.Manager) error {
 		}
 		return nil
 	})
+}
+
+// newLifecycle returns the lifecycle driver for one kind with its translation. kind is the
+// Kubernetes kind ("Agent"), noun the remote object's name in Events and logs ("agent"); the Event
+// source is "<noun>-controller".
+func newLifecycle[O client.Object](mgr ctrl.Manager, opts Options, creds *Credentials, kind, noun string, remote remoteKind[O]) *lifecycle[O] {
+	return &lifecycle[O]{
+		client: mgr.GetClient(), kind: kind, noun: noun, newObject: newObjectOf[O](), remote: remote,
+		apis:     keyedClients{credentials: creds, factory: opts.Factory},
+		recorder: countingRecorder{mgr.GetEventRecorder(noun + "-controller")}, resync: newResyncTracker(opts.ResyncPeriod),
+	}
+}
+
+// newObjectOf returns a constructor of empty objects of O, a pointer type such as *v1alpha1.Agent.
+func newObjectOf[O client.Object]() func() O {
+	var zero O
+	t := reflect.TypeOf(zero).Elem()
+	return func() O { return reflect.New(t).Interface().(O) }
 }
