@@ -54,11 +54,12 @@ func setSynced(conds *[]metav1.Condition, generation int64, ok bool, reason, mes
 }
 
 // setPaused sets Paused: True while the paused annotation holds every remote call.
-func setPaused(conds *[]metav1.Condition, generation int64, paused bool, message string) bool {
+func setPaused(conds *[]metav1.Condition, generation int64, paused bool, message string) {
 	if !paused {
-		return setCondition(conds, generation, v1alpha1.ConditionPaused, metav1.ConditionFalse, ReasonNotPaused, "the operator reconciles this object")
+		setCondition(conds, generation, v1alpha1.ConditionPaused, metav1.ConditionFalse, ReasonNotPaused, "the operator reconciles this object")
+		return
 	}
-	return setCondition(conds, generation, v1alpha1.ConditionPaused, metav1.ConditionTrue, ReasonPaused, message)
+	setCondition(conds, generation, v1alpha1.ConditionPaused, metav1.ConditionTrue, ReasonPaused, message)
 }
 
 func conditionStatus(ok bool) metav1.ConditionStatus {
