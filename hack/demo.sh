@@ -2,8 +2,10 @@
 # The local playground behind `make demo` and `make demo-down`.
 #
 #   hack/demo.sh up     build what is missing, start etcd + kube-apiserver on 127.0.0.1, install the
-#                       CRDs, start the simulator (or use the real API when ANTHROPIC_API_KEY is set),
-#                       run the manager, apply config/samples and print the sample conversation
+#                       CRDs, start kube-controller-manager, kube-scheduler and a process node (Pods
+#                       run as local processes: test/processnode, a stand-in for the kubelet), start
+#                       the simulator (or use the real API when ANTHROPIC_API_KEY is set), run the
+#                       manager, apply config/samples and print the sample conversation
 #   hack/demo.sh down   stop every process the demo started and remove .demo/
 #   hack/demo.sh status show which demo processes are running
 #
@@ -17,7 +19,7 @@ BIN="$ROOT/bin"
 KUBECTL="$BIN/k8s/kubectl"
 KUBECONFIG_PATH="$DEMO/kubeconfig"
 # Processes in the order they start; `down` stops them in reverse.
-PROCESSES=(etcd kube-apiserver simulator manager)
+PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler process-node simulator manager)
 # How long the sample Session may take to finish its first turn.
 TURN_TIMEOUT="${DEMO_TURN_TIMEOUT:-}"
 
@@ -179,12 +181,14 @@ status() {
 
 build() {
 	say "Building what is missing (the first run compiles Kubernetes from source: ~10 minutes on 2 cores)"
-	"$ROOT/hack/build-tools.sh" etcd kube-apiserver kubectl | sed 's/^/    /'
+	"$ROOT/hack/build-tools.sh" etcd kube-apiserver kube-controller-manager kube-scheduler kubectl | sed 's/^/    /'
 	local pkg
 	for pkg in manager simulator; do
 		info "go build ./cmd/$pkg"
 		(cd "$ROOT" && go build -o "$BIN/$pkg" "./cmd/$pkg")
 	done
+	info "go build ./test/processnode/cmd/process-node"
+	(cd "$ROOT" && go build -o "$BIN/process-node" ./test/processnode/cmd/process-node)
 	# The kubectl plugin is optional for the demo: a failed build only costs `kubectl claude`.
 	if compgen -G "$ROOT/cmd/kubectl-claude/*.go" >/dev/null; then
 		info "go build ./cmd/kubectl-claude"
@@ -222,6 +226,37 @@ start_control_plane() {
 	kc apply --server-side -f "$ROOT/config/crd/bases" | sed 's/^/    /'
 	kc wait --for condition=Established --timeout=60s crd/agents.claude.anthropic.com \
 		crd/environments.claude.anthropic.com crd/sessions.claude.anthropic.com | sed 's/^/    /'
+}
+
+# start_pod_runtime starts what makes Pods run here: kube-controller-manager (namespace deletion,
+# garbage collection, each namespace's default ServiceAccount and kube-root-ca.crt ConfigMap),
+# kube-scheduler, and a process node: a stand-in for the kubelet that runs each container as a local
+# process of this machine, without any isolation (test/processnode explains what it does and does not).
+start_pod_runtime() {
+	local kcm_port scheduler_port
+	kcm_port="$(free_port 10257)"
+	scheduler_port="$(free_port $((kcm_port + 1)))"
+	say "Starting kube-controller-manager, kube-scheduler and a process node (Pods run as local processes)"
+	start kube-controller-manager "$BIN/k8s/kube-controller-manager" --kubeconfig "$KUBECONFIG_PATH" \
+		--controllers namespace,garbagecollector,serviceaccount,root-ca-cert-publisher --root-ca-file "$DEMO/pki/ca.crt" \
+		--leader-elect=false --use-service-account-credentials=false --bind-address 127.0.0.1 --secure-port "$kcm_port"
+	start kube-scheduler "$BIN/k8s/kube-scheduler" --kubeconfig "$KUBECONFIG_PATH" \
+		--leader-elect=false --bind-address 127.0.0.1 --secure-port "$scheduler_port"
+	start process-node "$BIN/process-node" --kubeconfig "$KUBECONFIG_PATH" --name demo-node --root-dir "$DEMO/node" \
+		--zap-encoder console
+	if ! wait_for "process-node" 60 kc wait --for=condition=Ready node/demo-node --timeout=1s; then
+		tail -n 30 "$DEMO/process-node.log" >&2
+		die "the process node did not become Ready (log above, full log in .demo/process-node.log)"
+	fi
+	if ! wait_for "kube-controller-manager" 60 kc get serviceaccount default -n default; then
+		tail -n 30 "$DEMO/kube-controller-manager.log" >&2
+		die "kube-controller-manager did not create the default ServiceAccount (log in .demo/kube-controller-manager.log)"
+	fi
+	if ! wait_for "kube-scheduler" 60 grep -q "Serving securely" "$DEMO/kube-scheduler.log"; then
+		tail -n 30 "$DEMO/kube-scheduler.log" >&2
+		die "kube-scheduler did not start (log in .demo/kube-scheduler.log)"
+	fi
+	info "Pods run on node demo-node as local processes (their files and logs are in .demo/node)"
 }
 
 # start_api starts the simulator, or picks the real API when ANTHROPIC_API_KEY is set. It sets
@@ -317,6 +352,8 @@ next_steps() {
     $logs
     $follow_up
     kubectl wait --for=condition=TurnComplete csession/hello
+    kubectl run hi --image=busybox --restart=Never --command -- sh -c 'echo hello from \$HOSTNAME'
+    kubectl logs hi                          # Pods run on node demo-node as local processes
     less .demo/manager.log                   # the operator's log
 
     make demo-down                           # stop everything and remove .demo/
@@ -332,6 +369,7 @@ up() {
 	fi
 	mkdir -p "$DEMO"
 	start_control_plane
+	start_pod_runtime
 	start_api
 	start_manager
 	run_sample
