@@ -17,7 +17,7 @@ help: ## List the targets.
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## Build pinned tools (controller-gen, golangci-lint, etcd, kube-apiserver, kubectl, helm) into ./bin.
+tools: ## Build pinned tools (controller-gen, golangci-lint, etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, helm) into ./bin.
 	@hack/build-tools.sh
 
 .PHONY: generate
