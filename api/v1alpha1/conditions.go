@@ -21,6 +21,9 @@ const (
 	ConditionActionRequired = "ActionRequired"
 	// ConditionFinished is True once the Session reached a finished phase.
 	ConditionFinished = "Finished"
+	// ConditionRemoteFieldsSynced is False when the API refused the title, metadata or budget the
+	// spec asks for. The session goes on; the fields are tried again at the next spec change or resync.
+	ConditionRemoteFieldsSynced = "RemoteFieldsSynced"
 )
 
 // ConditionTurnComplete is True once the agent stopped and waits for you: its turn ended with

@@ -92,6 +92,11 @@ type SessionStatus struct {
 	// +optional
 	InterruptRequest string `json:"interruptRequest,omitempty"`
 
+	// InterruptsSeen is how many interrupts of the remote history the operator has accounted for.
+	// An interrupt whose response was lost shows up in the history as one more, so it is never sent twice.
+	// +optional
+	InterruptsSeen int32 `json:"interruptsSeen,omitempty"`
+
 	// Usage is the cumulative token usage and list cost.
 	// +optional
 	Usage *SessionUsage `json:"usage,omitempty"`
@@ -127,10 +132,12 @@ type SessionStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions: Ready (launched and healthy), Launched, ReferencesResolved, ActionRequired and Finished.
+	// Conditions, each meaning one thing: Ready (launched and not failed), Synced (the last call to
+	// the API worked), Paused, ReferencesResolved, Launched, TurnComplete, ActionRequired, Finished
+	// and RemoteFieldsSynced (the remote title, metadata and budget match the spec).
 	// +listType=map
 	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
@@ -227,4 +234,16 @@ type SessionError struct {
 	// Time of the error.
 	// +optional
 	Time *metav1.Time `json:"time,omitempty"`
+}
+
+// Finished reports whether the phase is an end: Succeeded, Failed, TimedOut or Terminated.
+func (p SessionPhase) Finished() bool {
+	return p == SessionSucceeded || p.Final()
+}
+
+// Final reports whether the phase is an end that nothing resumes: Failed, TimedOut and Terminated.
+// Such a Session never launches, sends or streams again; only its TTL and its deletion act on it.
+// Succeeded is an end too, but under completionPolicy WhenIdle a message the user appends resumes it.
+func (p SessionPhase) Final() bool {
+	return p == SessionFailed || p == SessionTimedOut || p == SessionTerminated
 }

@@ -41,6 +41,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="has(self.resources) == has(oldSelf.resources) && (!has(self.resources) || self.resources == oldSelf.resources)",message="spec.resources is immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.vaultIDs) == has(oldSelf.vaultIDs) && (!has(self.vaultIDs) || self.vaultIDs == oldSelf.vaultIDs)",message="spec.vaultIDs is immutable"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.budget) || has(self.budget)",message="spec.budget cannot be removed once set; raise it instead"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.budget) || !has(self.budget) || double(self.budget.maxListCostUSD) >= double(oldSelf.budget.maxListCostUSD)",message="spec.budget.maxListCostUSD cannot be lowered: the API only raises a session's cap"
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.budget) || !has(self.budget)",message="spec.budget can only be set when the Session is created"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.messages) || (has(self.messages) && size(self.messages) >= size(oldSelf.messages) && self.messages.slice(0, size(oldSelf.messages)) == oldSelf.messages)",message="spec.messages is append-only: existing messages cannot be changed or removed"
 type SessionSpec struct {
@@ -259,7 +260,8 @@ type MemoryStoreResource struct {
 // Budget caps a session's list cost.
 type Budget struct {
 	// MaxListCostUSD is the cap in US dollars with at most two decimals, for example "25" or "2.50".
-	// When it is reached, the session pauses with stop reason budget_reached until the cap is raised.
+	// When it is reached, the session waits (phase Idle, TurnComplete reason BudgetReached) until the
+	// cap is raised. The cap can be raised, never lowered: the API only raises it.
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,9}(\.[0-9]{1,2})?$`
 	MaxListCostUSD string `json:"maxListCostUSD"`
 }

@@ -36,7 +36,9 @@ func TestPausedAtCreationSaysSoAndCreatesNothing(t *testing.T) {
 
 	a := waitAgent(t, client.ObjectKeyFromObject(agent), "Agent Paused", func(a *v1alpha1.Agent) bool { return hasReason(a.Status.Conditions, controller.ReasonPaused) })
 	e := waitEnvironment(t, client.ObjectKeyFromObject(env), "Environment Paused", func(e *v1alpha1.Environment) bool { return hasReason(e.Status.Conditions, controller.ReasonPaused) })
-	s := waitSession(t, client.ObjectKeyFromObject(sess), "Session Paused", func(s *v1alpha1.Session) bool { return hasReason(s.Status.Conditions, controller.ReasonPaused) })
+	s := waitSession(t, client.ObjectKeyFromObject(sess), "Session Paused", func(s *v1alpha1.Session) bool {
+		return meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionPaused) && s.Status.Phase == v1alpha1.SessionPending
+	})
 	for kind, id := range map[string]string{"Agent": a.Status.ID, "Environment": e.Status.ID, "Session": s.Status.ID} {
 		if id != "" {
 			t.Errorf("the paused %s was created remotely as %s", kind, id)
@@ -82,7 +84,7 @@ func TestPausedSessionKeepsFollowingButSendsNothing(t *testing.T) {
 	}
 	sess = waitSession(t, key, "the turn's end while paused: Idle, TurnComplete, the message held", func(s *v1alpha1.Session) bool {
 		turn := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ConditionTurnComplete)
-		return hasReason(s.Status.Conditions, controller.ReasonPaused) && s.Status.Phase == v1alpha1.SessionIdle &&
+		return meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionPaused) && s.Status.Phase == v1alpha1.SessionIdle &&
 			turn != nil && turn.Status == metav1.ConditionTrue && turn.Reason == sessionstatus.TurnEndTurn
 	})
 	history := remoteHistory(t, sess.Status.ID)

@@ -162,7 +162,7 @@ func TestSessionEndings(t *testing.T) {
 		{"a retrying error recovers", "[[error:retrying]]", v1alpha1.SessionSucceeded, sessionstatus.TurnEndTurn, "retrying"},
 		{"exhausted retries fail the turn", "[[error:exhausted]]", v1alpha1.SessionFailed, sessionstatus.TurnRetriesExhausted, "exhausted"},
 		{"a terminal error fails the session", "[[error:terminal]]", v1alpha1.SessionFailed, string(v1alpha1.SessionFailed), "terminal"},
-		{"budget reached", "[[budget]]", v1alpha1.SessionFailed, sessionstatus.TurnBudgetReached, ""},
+		{"budget reached waits for a raise, not an end", "[[budget]]", v1alpha1.SessionIdle, sessionstatus.TurnBudgetReached, ""},
 	}
 	f := newSessionFixture(t)
 	for i, tc := range cases {

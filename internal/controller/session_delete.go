@@ -19,65 +19,96 @@ import (
 // idlePollInterval is how often deletion checks whether an interrupted session went idle.
 const idlePollInterval = time.Second
 
-// reconcileDelete interrupts a running session, waits (bounded) for it to go idle, applies
-// spec.deletionPolicy and releases the finalizer. A remote session that is gone already is fine.
-func (r *SessionReconciler) reconcileDelete(ctx context.Context, sess *v1alpha1.Session) (ctrl.Result, error) {
+// reconcileDelete releases the remote session per spec.deletionPolicy, then the finalizer. A running
+// session is interrupted once and given DeleteTimeout to go idle. A Session whose launch never
+// reported back (a lost create response, a crash between create and status write) is looked up by
+// its UID, as launch does, so that deletion never leaves a billed remote session running.
+func (r *SessionReconciler) reconcileDelete(ctx context.Context, s *sessionScope) (ctrl.Result, error) {
+	sess := s.sess
 	if !controllerutil.ContainsFinalizer(sess, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	key := client.ObjectKeyFromObject(sess)
 	if v1alpha1.IsPaused(sess.GetAnnotations()) {
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonPaused,
 			"deletion waits: annotation "+v1alpha1.AnnotationPaused+" is \"true\"")
 		return ctrl.Result{}, nil
 	}
-	if id := sess.Status.ID; id != "" && sess.Spec.DeletionPolicy != v1alpha1.SessionDeletionRetain {
-		done, err := r.releaseRemote(ctx, sess, id)
+	if sess.Spec.DeletionPolicy != v1alpha1.SessionDeletionRetain {
+		done, err := r.releaseRemote(ctx, sess)
 		if err != nil {
-			res, ferr := r.fail(sess, err)
-			setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonDeletionBlocked,
-				fmt.Sprintf("cannot release remote session %s: %s; fix it, or set spec.deletionPolicy: Retain to let go", id, classifyFailure(err).message))
+			res, ferr := r.failed(s, err)
+			msg := fmt.Sprintf("cannot release remote session %s: %s; fix it, or set spec.deletionPolicy: Retain to let go", sess.Status.ID, classifyFailure(err).message)
+			if setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonDeletionBlocked, msg) {
+				r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, ReasonDeletionBlocked, "Delete", "%s", msg)
+			}
 			return res, ferr
 		}
 		if !done {
 			return ctrl.Result{RequeueAfter: idlePollInterval}, nil
 		}
 	}
-	r.Pump.Stop(key)
-	r.lastWrite.Delete(key)
-	r.countedUsage.Delete(sess.UID)
-	r.launched.Delete(sess.UID)
-	r.announced.Delete(sess.UID)
-	r.resync.forget(sess.UID)
+	r.forget(client.ObjectKeyFromObject(sess))
 	controllerutil.RemoveFinalizer(sess, Finalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, sess))
 }
 
 // releaseRemote archives or deletes the remote session; it reports false while it waits for an
 // interrupted session to go idle.
-func (r *SessionReconciler) releaseRemote(ctx context.Context, sess *v1alpha1.Session, id string) (bool, error) {
+func (r *SessionReconciler) releaseRemote(ctx context.Context, sess *v1alpha1.Session) (bool, error) {
 	api, err := r.apiClient(ctx, sess)
 	if err != nil {
 		return false, err
 	}
-	remote, err := api.GetSession(ctx, id)
-	if managedagents.IsNotFound(err) {
+	remote, err := r.remoteToRelease(ctx, api, sess)
+	if managedagents.IsNotFound(err) || (err == nil && remote == nil) {
 		return true, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	waited := time.Since(sess.DeletionTimestamp.Time)
-	if remote.Status == "running" || remote.Status == "rescheduling" {
-		if err := api.SendEvents(ctx, id, managedagents.InterruptEvent()); err != nil && !managedagents.IsConflict(err) {
+	if working(string(remote.Status)) {
+		if err := r.interruptForDeletion(ctx, sess, api, remote.ID); err != nil {
 			return false, err
 		}
-		if waited < r.DeleteTimeout {
+		if waited := time.Since(sess.DeletionTimestamp.Time); waited < r.DeleteTimeout {
 			return false, nil
+		} else {
+			logf.FromContext(ctx).Info("Session still running after the deletion timeout; trying anyway", "sessionID", remote.ID, "waited", waited)
 		}
-		logf.FromContext(ctx).Info("Session still running after the deletion timeout; trying anyway", "sessionID", id, "waited", waited)
 	}
 	return true, r.applyDeletionPolicy(ctx, sess, api, remote)
+}
+
+// remoteToRelease is the remote session of a deleted Session: the one in status, the one this
+// process launched, or one carrying the Session's UID. nil means none was ever created.
+func (r *SessionReconciler) remoteToRelease(ctx context.Context, api managedagents.Client, sess *v1alpha1.Session) (*managedagents.Session, error) {
+	id := sess.Status.ID
+	if id == "" {
+		id = r.memory.get(client.ObjectKeyFromObject(sess), sess.UID).launched
+	}
+	if id != "" {
+		return api.GetSession(ctx, id)
+	}
+	found, err := findLaunched(ctx, api, sess, sess.Spec.AgentID)
+	if found != nil {
+		logf.FromContext(ctx).Info("Found the remote session of a Session deleted before its launch reported back", "sessionID", found.ID)
+		sess.Status.ID = found.ID
+	}
+	return found, err
+}
+
+// interruptForDeletion interrupts a running session once per deletion in this process: the wait for
+// idle polls every second, and each poll must not send another interrupt.
+func (r *SessionReconciler) interruptForDeletion(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, id string) error {
+	key := client.ObjectKeyFromObject(sess)
+	if r.memory.get(key, sess.UID).deletionInterrupted {
+		return nil
+	}
+	if err := api.SendEvents(ctx, id, managedagents.InterruptEvent()); err != nil && !managedagents.IsConflict(err) {
+		return err
+	}
+	r.memory.update(key, sess.UID, func(m *sessionMemory) { m.deletionInterrupted = true })
+	return nil
 }
 
 func (r *SessionReconciler) applyDeletionPolicy(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, remote *managedagents.Session) error {

@@ -2,170 +2,137 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
-	"github.com/anthropics/managed-agents-operator/internal/metrics"
+	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstream"
 )
 
 // pumpStartWait is how soon to look again when the pump has not started yet.
 const pumpStartWait = time.Second
 
-// follow folds the stream's state into status, sends what the spec asks for, and derives the phase.
-func (r *SessionReconciler) follow(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) (ctrl.Result, error) {
-	stream, snap, result, ok := r.observe(sess, api)
+// follow folds what the stream saw into status, keeps the remote title, metadata and budget in line,
+// enforces spec.timeout, and sends what the spec asks for.
+func (r *SessionReconciler) follow(ctx context.Context, s *sessionScope) (ctrl.Result, error) {
+	sess := s.sess
+	api, err := r.apiClient(ctx, sess)
+	if err != nil {
+		return r.failed(s, err)
+	}
+	stream, snap, result, ok := r.followStream(s, api)
 	if !ok {
 		return result, nil
 	}
-	if err := r.syncRemoteFields(ctx, sess, api); err != nil {
-		return r.fail(sess, err)
+	r.syncRemoteFields(ctx, s, api)
+	if timedOut(sess) {
+		return r.timeout(ctx, s, api, &snap)
 	}
-	if r.timedOut(sess) {
-		return r.timeout(ctx, sess, api, &snap)
+	if err := r.interact(ctx, s, api, stream, &snap); err != nil {
+		return r.failed(s, err)
 	}
-	if err := r.interact(ctx, sess, api, stream, &snap); err != nil {
-		return r.fail(sess, err)
-	}
-	r.setPhase(sess, sessionstatus.Phase(sess, &snap.State))
-	observeGeneration(sess)
-	if isFinished(sess.Status.Phase) {
-		r.Pump.Stop(client.ObjectKeyFromObject(sess))
-		return r.afterFinished(ctx, sess)
-	}
+	s.handled = true
 	return ctrl.Result{RequeueAfter: r.nextLook(sess)}, nil
 }
 
-// observe folds what the session's stream has seen into status. It only reads from the API. ok is
-// false while the stream is not following yet; result then says when to look again.
-func (r *SessionReconciler) observe(sess *v1alpha1.Session, api managedagents.Client) (stream *sessionStream, snap snapshot, result ctrl.Result, ok bool) {
-	stream = r.Pump.Ensure(sess, api)
+// followStream starts or finds the session's stream and folds what it has seen into status. ok is
+// false while there is nothing to act on yet (the stream is starting, or has not folded the history
+// since it connected); result then says when to look again, if the pump will not wake us.
+func (r *SessionReconciler) followStream(s *sessionScope, api managedagents.Client) (*sessionstream.Stream, sessionstream.Snapshot, ctrl.Result, bool) {
+	sess := s.sess
+	stream := r.Pump.Follow(sess, api)
 	if stream == nil {
-		return nil, snap, ctrl.Result{RequeueAfter: pumpStartWait}, false
+		return nil, sessionstream.Snapshot{}, ctrl.Result{RequeueAfter: pumpStartWait}, false
 	}
-	snap = stream.snapshot()
+	snap := stream.Snapshot()
+	if snap.AuthError != "" {
+		s.syncErr = &managedagents.Error{Kind: managedagents.KindTerminal, StatusCode: 401, Message: "event stream: " + snap.AuthError}
+	}
+	if snap.Gone {
+		s.decide, s.inputs.Gone = true, true
+		return nil, snap, ctrl.Result{}, false
+	}
 	if !snap.Synced {
 		return nil, snap, ctrl.Result{}, false // the pump wakes us once the history is folded
 	}
-	before := sess.Status.Usage.DeepCopy()
-	if counted, ok := r.countedUsage.Load(sess.UID); ok {
-		before = counted.(*v1alpha1.SessionUsage)
-	}
-	sessionstatus.Apply(&sess.Status, &snap.State)
-	countUsage(sess, before)
-	if sess.Status.Usage != nil {
-		r.countedUsage.Store(sess.UID, sess.Status.Usage.DeepCopy())
-	}
+	r.foldIntoStatus(sess, &snap)
+	s.decide, s.inputs.State = true, &snap.State
 	return stream, snap, ctrl.Result{}, true
 }
 
-// observePaused keeps a paused Session's status current: the agent goes on working remotely, and
+// foldIntoStatus copies the stream's state into status and counts the usage it added.
+func (r *SessionReconciler) foldIntoStatus(sess *v1alpha1.Session, snap *sessionstream.Snapshot) {
+	key := client.ObjectKeyFromObject(sess)
+	before := r.memory.get(key, sess.UID).countedUsage
+	if before == nil {
+		before = sess.Status.Usage.DeepCopy()
+	}
+	sessionstatus.Apply(&sess.Status, &snap.State)
+	sess.Status.EventCount = snap.EventCount // never past an event whose Kubernetes Event is missing
+	countUsage(sess, before)
+	if usage := sess.Status.Usage; usage != nil {
+		r.memory.update(key, sess.UID, func(m *sessionMemory) { m.countedUsage = usage.DeepCopy() })
+	}
+}
+
+// followPaused keeps a paused Session's status current: the agent goes on working remotely, and
 // what it does still shows. Nothing is sent, and the generation is not marked observed, so spec
-// changes made while paused are applied once the annotation is removed. The result says when to
-// look again while the stream is starting.
-func (r *SessionReconciler) observePaused(ctx context.Context, sess *v1alpha1.Session) ctrl.Result {
-	if sess.Status.ID == "" || isFinished(sess.Status.Phase) {
+// changes made while paused are applied once the annotation is removed.
+func (r *SessionReconciler) followPaused(ctx context.Context, s *sessionScope) ctrl.Result {
+	if s.sess.Status.ID == "" {
+		s.decide = true // Pending, and saying so
 		return ctrl.Result{}
 	}
-	api, err := r.apiClient(ctx, sess)
+	api, err := r.apiClient(ctx, s.sess)
 	if err != nil {
 		return ctrl.Result{} // the unpaused reconcile reports credential problems
 	}
-	_, snap, result, ok := r.observe(sess, api)
-	if !ok {
-		return result
-	}
-	r.setPhase(sess, sessionstatus.Phase(sess, &snap.State))
-	if isFinished(sess.Status.Phase) {
-		r.Pump.Stop(client.ObjectKeyFromObject(sess))
-	}
-	return ctrl.Result{}
-}
-
-// setPhase records a phase and its conditions, with an Event when the Session finishes.
-func (r *SessionReconciler) setPhase(sess *v1alpha1.Session, pr sessionstatus.Result) {
-	st := &sess.Status
-	previous := st.Phase
-	st.Phase = pr.Phase
-	gen := sess.Generation
-	turn := metav1.ConditionFalse
-	if pr.TurnComplete {
-		turn = metav1.ConditionTrue
-	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionTurnComplete, turn, pr.Reason, pr.Message)
-	action := metav1.ConditionFalse
-	if pr.Phase == v1alpha1.SessionRequiresAction {
-		action = metav1.ConditionTrue
-	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionActionRequired, action, pr.Reason, pr.Message)
-	ready, readyReason := metav1.ConditionTrue, string(pr.Phase)
-	if pr.Phase == v1alpha1.SessionFailed || pr.Phase == v1alpha1.SessionTerminated || pr.Phase == v1alpha1.SessionTimedOut {
-		ready = metav1.ConditionFalse
-	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionReady, ready, readyReason, pr.Message)
-	if !isFinished(pr.Phase) {
-		r.announced.Delete(sess.UID)
-		st.CompletionTime = nil
-		setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionFalse, string(pr.Phase), pr.Message)
-		return
-	}
-	if previous != pr.Phase || st.CompletionTime == nil {
-		now := metav1.Now()
-		st.CompletionTime = &now
-		// A stale cache can show the previous phase once more; this process announces each end once.
-		if last, ok := r.announced.Load(sess.UID); ok && last == pr.Phase {
-			setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.Phase), pr.Message)
-			return
-		}
-		r.announced.Store(sess.UID, pr.Phase)
-		eventType := corev1.EventTypeNormal
-		if pr.Phase != v1alpha1.SessionSucceeded {
-			eventType = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(sess, nil, eventType, string(pr.Phase), "Finish", "Session %s: %s", pr.Phase, pr.Message)
-		metrics.SessionsFinished.WithLabelValues(sess.Namespace, string(pr.Phase), pr.Reason).Inc()
-	}
-	setCondition(&st.Conditions, gen, v1alpha1.ConditionFinished, metav1.ConditionTrue, string(pr.Phase), pr.Message)
-}
-
-// observeGeneration marks status and every condition as describing the current generation, so
-// `kubectl wait --for=condition=Launched` keeps working after the spec changes.
-func observeGeneration(sess *v1alpha1.Session) {
-	sess.Status.ObservedGeneration = sess.Generation
-	for i := range sess.Status.Conditions {
-		sess.Status.Conditions[i].ObservedGeneration = sess.Generation
-	}
+	_, _, result, _ := r.followStream(s, api)
+	return result
 }
 
 // timedOut reports whether spec.timeout has passed since launch.
-func (r *SessionReconciler) timedOut(sess *v1alpha1.Session) bool {
+func timedOut(sess *v1alpha1.Session) bool {
 	t := sess.Spec.Timeout
 	return t != nil && sess.Status.StartTime != nil && time.Since(sess.Status.StartTime.Time) >= t.Duration
 }
 
 // untilTimeout is how long until spec.timeout passes, or 0 without one.
-func (r *SessionReconciler) untilTimeout(sess *v1alpha1.Session) time.Duration {
+func untilTimeout(sess *v1alpha1.Session) time.Duration {
 	if sess.Spec.Timeout == nil || sess.Status.StartTime == nil {
 		return 0
 	}
 	return max(time.Until(sess.Status.StartTime.Add(sess.Spec.Timeout.Duration)), time.Second)
 }
 
-// timeout interrupts a running turn and ends the Session as TimedOut.
-func (r *SessionReconciler) timeout(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, snap *snapshot) (ctrl.Result, error) {
-	if snap.State.Status == "running" || snap.State.Status == "rescheduling" {
-		if err := api.SendEvents(ctx, sess.Status.ID, managedagents.InterruptEvent()); err != nil {
-			return r.fail(sess, err)
+// timeout interrupts a running turn (once) and ends the Session as TimedOut.
+func (r *SessionReconciler) timeout(ctx context.Context, s *sessionScope, api managedagents.Client, snap *sessionstream.Snapshot) (ctrl.Result, error) {
+	if working(snap.State.Status) {
+		if err := r.interruptOnce(ctx, s.sess, api, snap); err != nil {
+			return r.failed(s, err)
 		}
 	}
-	r.setPhase(sess, sessionstatus.Result{Phase: v1alpha1.SessionTimedOut, TurnComplete: true, Reason: string(v1alpha1.SessionTimedOut),
-		Message: "spec.timeout of " + sess.Spec.Timeout.Duration.String() + " passed"})
-	r.Pump.Stop(client.ObjectKeyFromObject(sess))
-	return r.afterFinished(ctx, sess)
+	s.inputs.TimedOut, s.handled = true, true
+	return ctrl.Result{}, nil
+}
+
+// working reports whether a remote status means a turn is in progress.
+func working(remoteStatus string) bool {
+	return remoteStatus == sessionevents.StatusRunning || remoteStatus == sessionevents.StatusRescheduling
+}
+
+// failed records a failed step: Synced shows it, and the error decides when to try again.
+func (r *SessionReconciler) failed(s *sessionScope, err error) (ctrl.Result, error) {
+	if errors.Is(err, context.Canceled) {
+		return ctrl.Result{}, err
+	}
+	s.syncErr = err
+	f := classifyFailure(err)
+	return f.result, f.err
 }

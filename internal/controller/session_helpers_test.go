@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
-	"github.com/anthropics/managed-agents-operator/internal/controller"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstream"
 )
 
 // sessionFixture is a namespace with a Ready Agent "coder" and Environment "env".
@@ -88,8 +88,8 @@ func sessionEvents(t *testing.T, sess *v1alpha1.Session) map[string][]corev1.Eve
 	}
 	byID := map[string][]corev1.Event{}
 	for _, e := range list.Items {
-		if e.InvolvedObject.UID == sess.UID && e.Annotations[controller.AnnotationEventID] != "" {
-			id := e.Annotations[controller.AnnotationEventID]
+		if e.InvolvedObject.UID == sess.UID && e.Annotations[sessionstream.AnnotationEventID] != "" {
+			id := e.Annotations[sessionstream.AnnotationEventID]
 			byID[id] = append(byID[id], e)
 		}
 	}

@@ -10,13 +10,16 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstream"
 )
 
 // interact sends, exactly once each, what the spec asks for: an interrupt, answers to pending tool
 // calls, and the next follow-up message once the agent's turn has ended.
-func (r *SessionReconciler) interact(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
-	if snap.State.Status == "terminated" {
+func (r *SessionReconciler) interact(ctx context.Context, s *sessionScope, api managedagents.Client, stream *sessionstream.Stream, snap *sessionstream.Snapshot) error {
+	sess := s.sess
+	if snap.State.Status == sessionevents.StatusTerminated {
 		return nil
 	}
 	reconcileMessagesSent(sess, snap)
@@ -35,13 +38,13 @@ func (r *SessionReconciler) interact(ctx context.Context, sess *v1alpha1.Session
 // reconcileMessagesSent trusts the remote history over status: if the history holds more user
 // messages than status counts, a send landed but its status write was lost (a crash), so it must not
 // be sent again.
-func reconcileMessagesSent(sess *v1alpha1.Session, snap *snapshot) {
+func reconcileMessagesSent(sess *v1alpha1.Session, snap *sessionstream.Snapshot) {
 	inHistory := snap.State.UserMessages - sessionstatus.PromptCount(sess)
 	sent := max(int(sess.Status.MessagesSent), snap.SentMessages, inHistory)
 	sess.Status.MessagesSent = int32(min(sent, len(sess.Spec.Messages)))
 }
 
-func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
+func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionstream.Stream, snap *sessionstream.Snapshot) error {
 	next := int(sess.Status.MessagesSent)
 	if next >= len(sess.Spec.Messages) || sessionstatus.MessageInFlight(sess, &snap.State) || !readyForMessage(sess, snap) {
 		return nil
@@ -50,13 +53,13 @@ func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.
 		return err
 	}
 	sess.Status.MessagesSent = int32(next + 1)
-	stream.noteSent(next + 1)
+	stream.NoteSent(next + 1)
 	logf.FromContext(ctx).Info("Sent follow-up message", "sessionID", sess.Status.ID, "index", next)
 	return nil
 }
 
 // readyForMessage reports whether the agent's turn is over and a follow-up may start the next one.
-func readyForMessage(sess *v1alpha1.Session, snap *snapshot) bool {
+func readyForMessage(sess *v1alpha1.Session, snap *sessionstream.Snapshot) bool {
 	st := &snap.State
 	if st.Status == "" {
 		return st.UserMessages == 0 && sessionstatus.PromptCount(sess) == 0 // a session launched without a prompt
@@ -64,11 +67,13 @@ func readyForMessage(sess *v1alpha1.Session, snap *snapshot) bool {
 	if !st.TurnEnded() {
 		return false
 	}
-	return st.StopReason != "requires_action" && st.StopReason != "budget_reached"
+	// After budget_reached the API refuses messages until the cap is raised; the send then fails with
+	// the API's message in Synced and is tried again at the next spec change (the raise).
+	return st.StopReason != sessionevents.StopRequiresAction
 }
 
 // sendAnswers answers pending tool calls for which the spec holds an answer.
-func (r *SessionReconciler) sendAnswers(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
+func (r *SessionReconciler) sendAnswers(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionstream.Stream, snap *sessionstream.Snapshot) error {
 	var events []anthropic.BetaManagedAgentsEventParamsUnion
 	var ids []string
 	for _, call := range snap.State.Pending {
@@ -86,7 +91,7 @@ func (r *SessionReconciler) sendAnswers(ctx context.Context, sess *v1alpha1.Sess
 	if err := api.SendEvents(ctx, sess.Status.ID, events...); err != nil {
 		return err
 	}
-	stream.noteSent(0, ids...)
+	stream.NoteSent(0, ids...)
 	st := &sess.Status
 	st.RespondedActions = append(st.RespondedActions, ids...)
 	if over := len(st.RespondedActions) - v1alpha1.MaxRespondedActions; over > 0 {
@@ -114,22 +119,39 @@ func answerFor(spec *v1alpha1.SessionSpec, id string, custom bool) (anthropic.Be
 	return anthropic.BetaManagedAgentsEventParamsUnion{}, false
 }
 
-// sendInterrupt sends user.interrupt when spec.interruptRequest changed.
-// The stream remembers the request too: the informer cache may not show the status write yet.
-func (r *SessionReconciler) sendInterrupt(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionStream, snap *snapshot) error {
+// sendInterrupt sends user.interrupt when spec.interruptRequest changed, exactly once.
+func (r *SessionReconciler) sendInterrupt(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionstream.Stream, snap *sessionstream.Snapshot) error {
 	req := sess.Spec.InterruptRequest
+	if req == "" || req == sess.Status.InterruptRequest {
+		return nil
+	}
+	// This process sent it already, and the informer cache does not show the status write yet.
 	if req == snap.SentInterrupt {
 		sess.Status.InterruptRequest = req
+		return nil
 	}
-	if req == "" || req == sess.Status.InterruptRequest {
+	if err := r.interruptOnce(ctx, sess, api, snap); err != nil {
+		return err
+	}
+	stream.NoteInterrupt(req)
+	sess.Status.InterruptRequest = req
+	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonInterrupt, "Interrupt", "Sent an interrupt (request %q)", req)
+	return nil
+}
+
+// interruptOnce sends one interrupt unless the remote history holds one that status has not
+// accounted for yet: an earlier send whose response was lost, or whose status write a crash lost.
+// status.interruptsSeen counts the history's interrupts the operator accounted for.
+func (r *SessionReconciler) interruptOnce(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, snap *sessionstream.Snapshot) error {
+	inHistory := int32(snap.State.Interrupts)
+	if inHistory > sess.Status.InterruptsSeen {
+		sess.Status.InterruptsSeen = inHistory
 		return nil
 	}
 	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.InterruptEvent()); err != nil {
 		return err
 	}
-	stream.noteInterrupt(req)
-	sess.Status.InterruptRequest = req
-	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, "InterruptSent", "Interrupt", "Sent an interrupt (request %q)", req)
+	sess.Status.InterruptsSeen = inHistory + 1
 	return nil
 }
 

@@ -9,18 +9,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
 	"github.com/anthropics/managed-agents-operator/internal/metrics"
-)
-
-// Session condition reasons beyond the shared ones.
-const (
-	ReasonLaunched     = "Launched"
-	ReasonResolved     = "Resolved"
-	ReasonLaunchFailed = "LaunchFailed"
 )
 
 // defaultGitHubTokenKey is the Secret key of a GitHub token when the reference names none.
@@ -29,40 +23,45 @@ const defaultGitHubTokenKey = "token"
 // launch resolves references and credentials and creates the remote session exactly once: it looks
 // for a session carrying this object's UID before every create that may follow an earlier one (all
 // but the first, which neverLaunched marks), and the create is never retried by the SDK, so a lost
-// response cannot leave two sessions.
-func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session, neverLaunched bool) (ctrl.Result, error) {
+// response cannot leave two sessions. A launch the API refuses ends the Session as Failed, through
+// the same finish path as every other end.
+func (r *SessionReconciler) launch(ctx context.Context, s *sessionScope, neverLaunched bool) (ctrl.Result, error) {
+	sess := s.sess
+	s.decide = true // Pending until launched
 	in, err := r.resolveReferences(ctx, sess)
 	if err != nil {
 		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReferencesResolved, metav1.ConditionFalse, ReasonReferenceNotReady, err.Error())
-		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionTurnComplete, metav1.ConditionFalse, string(v1alpha1.SessionPending), "waiting to launch")
-		return r.fail(sess, err)
+		return r.failed(s, err)
 	}
 	setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReferencesResolved, metav1.ConditionTrue, ReasonResolved,
 		fmt.Sprintf("agent %s (version %d) in environment %s", in.AgentID, in.AgentVersion, in.EnvironmentID))
 	api, err := r.apiClient(ctx, sess)
 	if err != nil {
-		return r.fail(sess, err)
+		return r.failed(s, err)
 	}
 	if in.GitHubTokens, err = r.githubTokens(ctx, sess); err != nil {
-		return r.fail(sess, err)
+		return r.failed(s, err)
 	}
 	remote, created, err := r.findOrCreate(ctx, api, sess, in, neverLaunched)
 	if err != nil {
-		return r.launchFailed(sess, err)
+		if f := classifyFailure(err); f.reason == ReasonInvalidSpec || f.reason == ReasonRemoteNotFound {
+			setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionLaunched, metav1.ConditionFalse, ReasonLaunchFailed, f.message)
+			s.inputs.LaunchRejected = f.message
+		}
+		return r.failed(s, err)
 	}
 	if created {
 		metrics.SessionsLaunched.WithLabelValues(sess.Namespace).Inc()
 		metrics.LaunchLatency.Observe(time.Since(sess.CreationTimestamp.Time).Seconds())
-	}
-	r.recordLaunch(sess, remote)
-	if created {
 		logf.FromContext(ctx).Info("Launched remote session", "sessionID", remote.ID, "agentID", remote.Agent.ID, "version", remote.Agent.Version)
 		r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonLaunched, "Launch", "Launched remote session %s (agent %s version %d)", remote.ID, remote.Agent.ID, remote.Agent.Version)
 	} else {
 		logf.FromContext(ctx).Info("Found the remote session launched earlier for this object", "sessionID", remote.ID)
 	}
+	recordLaunch(sess, remote)
+	s.handled = true
 	r.resync.markVerified(sess) // just created or found with the spec's fields: nothing to compare yet
-	r.Pump.Ensure(sess, api)
+	r.Pump.Follow(sess, api)
 	return ctrl.Result{}, nil
 }
 
@@ -72,13 +71,13 @@ func (r *SessionReconciler) launch(ctx context.Context, sess *v1alpha1.Session, 
 // for a session carrying the UID. The search lists the agent's recent sessions, so skipping it keeps
 // a launch at two API calls however many sessions the agent has.
 func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.Client, sess *v1alpha1.Session, in managedagents.SessionInputs, neverLaunched bool) (*managedagents.Session, bool, error) {
-	if id, ok := r.launched.Load(sess.UID); ok {
-		remote, err := api.GetSession(ctx, id.(string))
+	key := client.ObjectKeyFromObject(sess)
+	if id := r.memory.get(key, sess.UID).launched; id != "" {
+		remote, err := api.GetSession(ctx, id)
 		return remote, false, err
 	}
 	if !neverLaunched {
-		since := sess.CreationTimestamp.Add(-5 * time.Minute)
-		if found, err := api.FindSession(ctx, in.AgentID, string(sess.UID), since); err != nil || found != nil {
+		if found, err := findLaunched(ctx, api, sess, in.AgentID); err != nil || found != nil {
 			return found, false, err
 		}
 	}
@@ -90,27 +89,19 @@ func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.
 	if err != nil {
 		return nil, false, err
 	}
-	r.launched.Store(sess.UID, remote.ID)
+	r.memory.update(key, sess.UID, func(m *sessionMemory) { m.launched = remote.ID })
 	return remote, true, nil
 }
 
-// launchFailed keeps transient errors retrying (each retry looks for the session first) and turns a
-// rejected launch into phase Failed with the API's message.
-func (r *SessionReconciler) launchFailed(sess *v1alpha1.Session, err error) (ctrl.Result, error) {
-	f := classifyFailure(err)
-	if f.reason == ReasonInvalidSpec || f.reason == ReasonRemoteNotFound {
-		sess.Status.Phase = v1alpha1.SessionFailed
-		now := metav1.Now()
-		sess.Status.CompletionTime = &now
-		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionLaunched, metav1.ConditionFalse, ReasonLaunchFailed, f.message)
-		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionFinished, metav1.ConditionTrue, ReasonLaunchFailed, f.message)
-		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionTurnComplete, metav1.ConditionTrue, string(v1alpha1.SessionFailed), f.message)
-	}
-	return r.fail(sess, err)
+// findLaunched searches the API for a remote session carrying the Session's UID, created since
+// shortly before the Session was (clocks differ). agentID narrows the search when it is known.
+func findLaunched(ctx context.Context, api managedagents.Client, sess *v1alpha1.Session, agentID string) (*managedagents.Session, error) {
+	since := sess.CreationTimestamp.Add(-5 * time.Minute)
+	return api.FindSession(ctx, agentID, string(sess.UID), since)
 }
 
 // recordLaunch records the remote session in status.
-func (r *SessionReconciler) recordLaunch(sess *v1alpha1.Session, remote *managedagents.Session) {
+func recordLaunch(sess *v1alpha1.Session, remote *managedagents.Session) {
 	st := &sess.Status
 	st.ID, st.AgentID, st.AgentVersion, st.EnvironmentID = remote.ID, remote.Agent.ID, remote.Agent.Version, remote.EnvironmentID
 	start := metav1.NewTime(remote.CreatedAt)
@@ -118,12 +109,7 @@ func (r *SessionReconciler) recordLaunch(sess *v1alpha1.Session, remote *managed
 		start = metav1.Now()
 	}
 	st.StartTime = &start
-	st.Phase = v1alpha1.SessionIdle
-	if sess.Spec.Prompt != "" || remote.Status == "running" {
-		st.Phase = v1alpha1.SessionRunning
-	}
 	setCondition(&st.Conditions, sess.Generation, v1alpha1.ConditionLaunched, metav1.ConditionTrue, ReasonLaunched, "remote session "+remote.ID)
-	setCondition(&st.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonLaunched, "remote session "+remote.ID)
 }
 
 // resolveReferences finds the remote agent and environment. A referenced object that is not Ready
@@ -135,7 +121,7 @@ func (r *SessionReconciler) resolveReferences(ctx context.Context, sess *v1alpha
 	}
 	if ref := sess.Spec.AgentRef; ref != nil {
 		var agent v1alpha1.Agent
-		if err := r.Get(ctx, types.NamespacedName{Namespace: sess.Namespace, Name: ref.Name}, &agent); err != nil || agent.Status.ID == "" || !isReady(agent.Status.Conditions) {
+		if err := r.Get(ctx, types.NamespacedName{Namespace: sess.Namespace, Name: ref.Name}, &agent); err != nil || !current(&agent, agent.Status.ID, agent.Status.ObservedGeneration, agent.Status.Conditions) {
 			return in, notReady("Agent", sess.Namespace, ref.Name, err)
 		}
 		in.AgentID, in.AgentVersion = agent.Status.ID, agent.Status.Version
@@ -145,7 +131,7 @@ func (r *SessionReconciler) resolveReferences(ctx context.Context, sess *v1alpha
 	}
 	if ref := sess.Spec.EnvironmentRef; ref != nil {
 		var env v1alpha1.Environment
-		if err := r.Get(ctx, types.NamespacedName{Namespace: sess.Namespace, Name: ref.Name}, &env); err != nil || env.Status.ID == "" || !isReady(env.Status.Conditions) {
+		if err := r.Get(ctx, types.NamespacedName{Namespace: sess.Namespace, Name: ref.Name}, &env); err != nil || !current(&env, env.Status.ID, env.Status.ObservedGeneration, env.Status.Conditions) {
 			return in, notReady("Environment", sess.Namespace, ref.Name, err)
 		}
 		in.EnvironmentID = env.Status.ID
@@ -153,8 +139,17 @@ func (r *SessionReconciler) resolveReferences(ctx context.Context, sess *v1alpha
 	return in, nil
 }
 
+// current reports whether a referenced object is usable for a launch: it has a remote id and is
+// Ready for its current generation. Ready for an older generation would launch against the remote
+// object as it was before the user's newest edit (an agent version behind). A paused object stays
+// usable as it was last synced: pausing stops reconciling it, not its dependents.
+func current(obj client.Object, id string, observedGeneration int64, conds []metav1.Condition) bool {
+	upToDate := observedGeneration == obj.GetGeneration() || v1alpha1.IsPaused(obj.GetAnnotations())
+	return id != "" && upToDate && isReady(conds)
+}
+
 func notReady(kind, namespace, name string, err error) error {
-	msg := fmt.Sprintf("%s %s/%s is not Ready yet", kind, namespace, name)
+	msg := fmt.Sprintf("%s %s/%s is not Ready for its current spec yet", kind, namespace, name)
 	if err != nil {
 		msg = fmt.Sprintf("%s %s/%s: %v", kind, namespace, name, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
 )
 
@@ -29,7 +30,10 @@ func TestSessionInterrupt(t *testing.T) {
 	if err := k8s.Update(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
-	sess = waitSession(t, key, "Succeeded after the interrupt", phaseIs(v1alpha1.SessionSucceeded))
+	// An interrupted turn is not a success: the Session waits, Idle, with TurnComplete reason Interrupted.
+	sess = waitSession(t, key, "Idle/Interrupted after the interrupt", func(s *v1alpha1.Session) bool {
+		return s.Status.Phase == v1alpha1.SessionIdle && readyConditionOf(s, v1alpha1.ConditionTurnComplete) == "True/"+sessionstatus.TurnInterrupted
+	})
 	if sess.Status.InterruptRequest != "stop-1" || countType(remoteHistory(t, sess.Status.ID), "user.interrupt") != 1 {
 		t.Errorf("interrupt not recorded once: status %q", sess.Status.InterruptRequest)
 	}

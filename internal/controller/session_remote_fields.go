@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
@@ -18,23 +19,29 @@ import (
 // out of band), and updates it only when something differs. The API merges metadata, so a key that
 // is no longer desired is deleted by name.
 //
-// A failed spec-change sync is returned: the spec asks for something that did not happen. A failed
-// resync check is only logged and tried again after the next period, so that a flaky API never holds
-// up following the session.
-func (r *SessionReconciler) syncRemoteFields(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client) error {
+// It never holds up the session's own steering: a failure shows in the RemoteFieldsSynced
+// condition (with a Warning Event when it is new), and the fields are tried again at the next spec
+// change or resync period, not on every reconcile.
+func (r *SessionReconciler) syncRemoteFields(ctx context.Context, s *sessionScope, api managedagents.Client) {
+	sess := s.sess
 	specChanged := sess.Status.ObservedGeneration != 0 && sess.Status.ObservedGeneration != sess.Generation
 	if !specChanged && !r.resync.due(sess) {
-		return nil
+		return
 	}
+	r.resync.markVerified(sess)
 	err := r.updateIfDiffers(ctx, sess, api, specChanged)
-	if err != nil && !specChanged {
-		logf.FromContext(ctx).Info("Could not compare the remote session with the spec; will try at the next resync", "error", err.Error())
-		err = nil
-	}
+	gen := sess.Generation
 	if err == nil {
-		r.resync.markVerified(sess)
+		setCondition(&sess.Status.Conditions, gen, v1alpha1.ConditionRemoteFieldsSynced, metav1.ConditionTrue, ReasonUpToDate,
+			"the remote session's title, metadata and budget match the spec")
+		return
 	}
-	return err
+	f := classifyFailure(err)
+	msg := "the remote session's title, metadata or budget could not be set: " + f.message
+	logf.FromContext(ctx).Info("Could not sync the remote session's fields; will try at the next spec change or resync", "sessionID", sess.Status.ID, "error", f.message)
+	if setCondition(&sess.Status.Conditions, gen, v1alpha1.ConditionRemoteFieldsSynced, metav1.ConditionFalse, ReasonFieldsRejected, msg) {
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, ReasonFieldsRejected, "Update", "%s", msg)
+	}
 }
 
 // updateIfDiffers reads the remote session and updates the fields that differ from the spec.
@@ -48,7 +55,7 @@ func (r *SessionReconciler) updateIfDiffers(ctx context.Context, sess *v1alpha1.
 	if len(drift) == 0 {
 		return nil
 	}
-	params, deletes, err := managedagents.UpdateSessionParams(&sess.Spec, title, owner, remote.Metadata)
+	params, deletes, err := managedagents.UpdateSessionParams(&sess.Spec, title, owner, remote)
 	if err != nil {
 		return err
 	}
@@ -74,7 +81,7 @@ func defaultTitle(sess *v1alpha1.Session) string {
 // or at the next resync, whichever comes first.
 func (r *SessionReconciler) nextLook(sess *v1alpha1.Session) time.Duration {
 	next := r.resync.untilDue(sess)
-	if t := r.untilTimeout(sess); t > 0 && t < next {
+	if t := untilTimeout(sess); t > 0 && t < next {
 		next = t
 	}
 	return next

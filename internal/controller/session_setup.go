@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstream"
 )
 
 // SessionOptions configure the Session controller.
@@ -30,7 +31,7 @@ type SessionOptions struct {
 }
 
 // SetupSessions registers the Session controller and its event Pump with the manager.
-func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts SessionOptions) (*Pump, error) {
+func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts SessionOptions) (*sessionstream.Pump, error) {
 	if sopts.StatusInterval <= 0 {
 		sopts.StatusInterval = time.Second
 	}
@@ -40,8 +41,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	if err := indexSessions(ctx, mgr); err != nil {
 		return nil, err
 	}
-	pump := NewPump(mgr.GetClient())
-	pump.statusInterval = sopts.StatusInterval
+	pump := sessionstream.NewPump(mgr.GetClient(), sopts.StatusInterval)
 	if err := mgr.Add(pump); err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 		Client: mgr.GetClient(), Factory: opts.Factory,
 		Credentials: &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret},
 		Recorder:    countingRecorder{mgr.GetEventRecorder("session-controller")}, Pump: pump,
-		StatusInterval: sopts.StatusInterval, DeleteTimeout: sopts.DeleteTimeout,
+		DeleteTimeout: sopts.DeleteTimeout,
 		resync: newResyncTracker(opts.ResyncPeriod),
 	}
 	patcher, err := newStatusPatcher(mgr)
@@ -68,8 +68,8 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 			keys := refMapper{client: c, newList: list, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.requests(ctx, o)
 			return append(keys, refMapper{client: c, newList: list, index: indexSecretRefs, keep: unlaunched}.requests(ctx, o)...)
 		})).
-		WatchesRawSource(source.Channel(pump.notify, &handler.EnqueueRequestForObject{})).
-		WatchesRawSource(source.Channel(pump.refresh, enqueueAtLowPriority())).
+		WatchesRawSource(source.Channel(pump.Wakes(), &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Channel(pump.Refreshes(), enqueueAtLowPriority())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(sopts.Concurrency, 1)}).
 		Named("session").
 		Complete(r)

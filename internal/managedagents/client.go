@@ -67,8 +67,9 @@ type Client interface {
 	UpdateSession(ctx context.Context, id string, params anthropic.BetaSessionUpdateParams, opts ...option.RequestOption) (*Session, error)
 	ArchiveSession(ctx context.Context, id string) error
 	DeleteSession(ctx context.Context, id string) error
-	// FindSession returns the session of this agent, created at or after since, whose metadata
-	// carries this UID, or nil. The time bound keeps the search short when an agent has many sessions.
+	// FindSession returns the session of this agent (any agent when agentID is empty), created at or
+	// after since, whose metadata carries this UID, or nil. The time bound keeps the search short
+	// when an agent has many sessions.
 	FindSession(ctx context.Context, agentID, uid string, since time.Time) (*Session, error)
 	SendEvents(ctx context.Context, sessionID string, events ...anthropic.BetaManagedAgentsEventParamsUnion) error
 	// ListEvents calls fn for every event of the session, oldest first, until fn returns false.
@@ -178,8 +179,9 @@ func (c *sdkClient) DeleteSession(ctx context.Context, id string) error {
 }
 
 func (c *sdkClient) FindSession(ctx context.Context, agentID, uid string, since time.Time) (*Session, error) {
-	params := anthropic.BetaSessionListParams{
-		AgentID: anthropic.String(agentID), IncludeArchived: anthropic.Bool(true), Limit: anthropic.Int(100),
+	params := anthropic.BetaSessionListParams{IncludeArchived: anthropic.Bool(true), Limit: anthropic.Int(100)}
+	if agentID != "" {
+		params.AgentID = anthropic.String(agentID)
 	}
 	if !since.IsZero() {
 		params.CreatedAtGte = anthropic.Time(since)

@@ -151,3 +151,9 @@ func IsConflict(err error) bool { return KindOf(err) == KindConflict }
 
 // IsLeaseLost reports whether err is a work item heartbeat's 412: the caller's lease is gone.
 func IsLeaseLost(err error) bool { return KindOf(err) == KindLeaseLost }
+
+// IsUnauthorized reports whether the API refused the credential (401 or 403).
+func IsUnauthorized(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden)
+}

@@ -11,14 +11,17 @@ import (
 )
 
 // UpdateSessionParams is the update for the fields of a launched session that may change: title,
-// metadata (merged with the operator's keys) and budget (a raise resumes a budget-paused session).
+// metadata (merged with the operator's keys) and, when the spec raised it, the budget (a raise
+// resumes a budget-paused session).
 // The API merges metadata, so the returned options delete, with JSON null, every key of the remote
 // session's metadata that is no longer desired (a key removed from spec.metadata).
-func UpdateSessionParams(spec *v1alpha1.SessionSpec, defaultTitle string, owner, remote map[string]string) (anthropic.BetaSessionUpdateParams, []option.RequestOption, error) {
+func UpdateSessionParams(spec *v1alpha1.SessionSpec, defaultTitle string, owner map[string]string, remote *Session) (anthropic.BetaSessionUpdateParams, []option.RequestOption, error) {
 	metadata := mergeMetadata(spec.Metadata, owner)
 	p := anthropic.BetaSessionUpdateParams{Title: anthropic.String(sessionTitle(spec, defaultTitle)), Metadata: metadata}
-	deletes := metadataDeletes(metadata, remote)
-	if spec.Budget != nil {
+	deletes := metadataDeletes(metadata, remote.Metadata)
+	// The budget goes out only to raise the remote cap: sending it again fails on a budget-paused or
+	// terminated session, and would lower a cap raised out of band.
+	if spec.Budget != nil && budgetBelow(remote.Budget.MaxListCost.Amount, spec.Budget.MaxListCostUSD) {
 		amount, err := USDToMinorUnits(spec.Budget.MaxListCostUSD)
 		if err != nil {
 			return p, nil, err

@@ -53,7 +53,7 @@ func TestSessionDrift(t *testing.T) {
 func TestUpdateSessionParamsDeletesForeignKeys(t *testing.T) {
 	owner := map[string]string{v1alpha1.MetadataKeyUID: "u1"}
 	spec := &v1alpha1.SessionSpec{Metadata: v1alpha1.Metadata{"team": "infra"}}
-	remote := map[string]string{"team": "other", "intruder": "yes", "old": "1", v1alpha1.MetadataKeyUID: "u1"}
+	remote := &Session{Metadata: map[string]string{"team": "other", "intruder": "yes", "old": "1", v1alpha1.MetadataKeyUID: "u1"}}
 	p, deletes, err := UpdateSessionParams(spec, "team-a/fix", owner, remote)
 	if err != nil {
 		t.Fatal(err)
@@ -63,5 +63,33 @@ func TestUpdateSessionParamsDeletesForeignKeys(t *testing.T) {
 	}
 	if len(deletes) != 2 {
 		t.Errorf("%d metadata deletes, want 2 (intruder, old)", len(deletes))
+	}
+}
+
+// TestUpdateSessionParamsSendsTheBudgetOnlyToRaiseIt proves a title or metadata update leaves the
+// budget alone: sending it again fails on a budget-paused or terminated session, and would lower a
+// cap raised out of band. The budget goes out only when the spec's cap is above the remote one.
+func TestUpdateSessionParamsSendsTheBudgetOnlyToRaiseIt(t *testing.T) {
+	spec := &v1alpha1.SessionSpec{Title: "new title", Budget: &v1alpha1.Budget{MaxListCostUSD: "5"}}
+	cases := []struct {
+		name, remoteCap string
+		wantBudget      bool
+	}{
+		{"the remote cap equals the spec's: a title edit sends no budget", "500", false},
+		{"the remote cap was raised out of band: it is kept", "900", false},
+		{"the spec raised the cap: the raise is sent", "300", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			remote := &Session{}
+			remote.Budget.MaxListCost.Amount = c.remoteCap
+			p, _, err := UpdateSessionParams(spec, "ns/s", nil, remote)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sent := p.Budget.MaxListCost.Amount != ""; sent != c.wantBudget {
+				t.Errorf("budget sent: %v (amount %q), want %v", sent, p.Budget.MaxListCost.Amount, c.wantBudget)
+			}
+		})
 	}
 }

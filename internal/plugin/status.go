@@ -11,15 +11,6 @@ import (
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 )
 
-// IsFinished reports whether a phase is an end state.
-func IsFinished(p v1alpha1.SessionPhase) bool {
-	switch p {
-	case v1alpha1.SessionSucceeded, v1alpha1.SessionFailed, v1alpha1.SessionTimedOut, v1alpha1.SessionTerminated:
-		return true
-	}
-	return false
-}
-
 // TurnDone reports whether the agent's turn is over for a follower that started at generation
 // minGeneration: the TurnComplete condition is True for that generation or a later one. A finished
 // Session with every message sent is done too, since the operator no longer updates its conditions
@@ -32,7 +23,7 @@ func TurnDone(sess *v1alpha1.Session, minGeneration int64) bool {
 	if cond.ObservedGeneration >= minGeneration {
 		return true
 	}
-	return IsFinished(sess.Status.Phase) && int(sess.Status.MessagesSent) >= len(sess.Spec.Messages)
+	return sess.Status.Phase.Finished() && int(sess.Status.MessagesSent) >= len(sess.Spec.Messages)
 }
 
 // Outcome is nil when the session's turn went well, and an ExitError when the session failed,
@@ -96,7 +87,7 @@ func Footer(sess *v1alpha1.Session, styler Styler) string {
 	code := styleGreen
 	if Outcome(sess) != nil {
 		code = styleRed
-	} else if !IsFinished(st.Phase) {
+	} else if !st.Phase.Finished() {
 		code = styleBlue
 	}
 	line := "session " + sess.Name + " " + styler.Style(phase, styleBold, code)

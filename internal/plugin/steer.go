@@ -112,7 +112,7 @@ func Interrupt(ctx context.Context, c client.Client, key types.NamespacedName, n
 		return nil, err
 	}
 	switch {
-	case IsFinished(sess.Status.Phase):
+	case sess.Status.Phase.Finished():
 		return nil, fmt.Errorf("session %s is %s: there is no turn to interrupt", sess.Name, sess.Status.Phase)
 	case sess.Status.Phase == v1alpha1.SessionIdle && TurnDone(sess, sess.Generation):
 		return nil, fmt.Errorf("session %s is Idle: there is no turn to interrupt", sess.Name)

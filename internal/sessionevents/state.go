@@ -67,6 +67,10 @@ type State struct {
 	// LastIdleSeq of the newest idle: the agent's turn is over only when the idle came after the input.
 	LastInputSeq int64
 	LastIdleSeq  int64
+	// Interrupts counts user.interrupt events, so an interrupt is sent exactly once even when its
+	// response was lost; LastInterruptSeq is the newest one's sequence.
+	Interrupts       int
+	LastInterruptSeq int64
 
 	// UserMessages counts user.message events, so a follow-up message is sent exactly once even when
 	// the operator crashed between the send and the status write.
@@ -86,13 +90,20 @@ type State struct {
 	callOrder []string
 }
 
-// Apply folds one event into the state and returns its summary.
+// Apply folds one event into the state and returns the summary it computed.
 func (s *State) Apply(e *Event) Summary {
+	sum := Summarize(e)
+	s.ApplySummarized(e, sum)
+	return sum
+}
+
+// ApplySummarized folds one event whose summary the caller computed already (the stream writes the
+// event's Kubernetes Event from it before folding), so no event is summarized twice.
+func (s *State) ApplySummarized(e *Event, sum Summary) {
 	s.Count++
 	if e.ID != "" {
 		s.LastEventID = e.ID
 	}
-	sum := Summarize(e)
 	s.track(e)
 	if sum.Reason != "" {
 		s.Recent = append(s.Recent, Recent{ID: e.ID, Type: e.Type, Reason: sum.Reason, Time: e.Time(), Summary: Truncate(sum.Message, 256)})
@@ -100,38 +111,40 @@ func (s *State) Apply(e *Event) Summary {
 			s.Recent = s.Recent[len(s.Recent)-MaxRecent:]
 		}
 	}
-	return sum
 }
 
 // track updates the fields that depend on the event's type.
 func (s *State) track(e *Event) {
 	switch e.Type {
-	case "user.message":
+	case TypeUserMessage:
 		s.UserMessages++
 		s.LastInputSeq = s.Count
-	case "agent.message":
+	case TypeUserInterrupt:
+		s.Interrupts++
+		s.LastInterruptSeq = s.Count
+	case TypeAgentMessage:
 		s.LastAgentMessage = Truncate(e.Text(), MaxLastMessage)
-	case "agent.tool_use", "agent.mcp_tool_use", "agent.custom_tool_use":
+	case TypeAgentToolUse, TypeAgentMCPToolUse, TypeAgentCustomToolUse:
 		s.rememberCall(e)
-	case "user.tool_confirmation":
+	case TypeUserToolConfirmation:
 		s.answer(e.ToolUseID)
 		s.LastInputSeq = s.Count
-	case "user.custom_tool_result":
+	case TypeUserCustomToolResult:
 		s.answer(e.CustomToolUseID)
 		s.LastInputSeq = s.Count
-	case "session.status_running":
+	case TypeStatusRunning:
 		s.setStatus(StatusRunning, "", nil)
 		s.Pending = nil
-	case "session.status_rescheduled":
+	case TypeStatusRescheduled:
 		s.setStatus(StatusRescheduling, "", nil)
-	case "session.status_idle":
+	case TypeStatusIdle:
 		s.idle(e)
-	case "session.status_terminated", "session.deleted":
+	case TypeStatusTerminated, TypeSessionDeleted:
 		s.setStatus(StatusTerminated, s.StopReason, s.StopDetails)
 		s.Pending = nil
-	case "session.error":
+	case TypeSessionError:
 		s.recordError(e)
-	case "session.usage":
+	case TypeSessionUsage:
 		if e.Usage != nil {
 			u := *e.Usage
 			s.Usage = &u
@@ -152,7 +165,7 @@ func (s *State) idle(e *Event) {
 	s.setStatus(StatusIdle, reason, e.StopDetails)
 	s.LastIdleSeq = s.Count
 	s.Pending = nil
-	if reason != "requires_action" {
+	if reason != StopRequiresAction {
 		return
 	}
 	for _, id := range ids {
@@ -178,7 +191,7 @@ func (s *State) rememberCall(e *Event) {
 	if e.MCPServerName != "" {
 		name = e.MCPServerName + "/" + e.Name
 	}
-	s.calls[e.ID] = ToolCall{EventID: e.ID, Name: name, Input: Truncate(compactJSON(e.Input), MaxPendingInput), Custom: e.Type == "agent.custom_tool_use"}
+	s.calls[e.ID] = ToolCall{EventID: e.ID, Name: name, Input: Truncate(compactJSON(e.Input), MaxPendingInput), Custom: e.Type == TypeAgentCustomToolUse}
 	s.callOrder = append(s.callOrder, e.ID)
 	if len(s.callOrder) > MaxTrackedToolUse {
 		delete(s.calls, s.callOrder[0])
@@ -214,6 +227,13 @@ func (s *State) recordError(e *Event) {
 // TurnEnded reports whether the session is idle after its newest input: nothing is in progress.
 func (s *State) TurnEnded() bool {
 	return s.Status == StatusIdle && s.LastIdleSeq > s.LastInputSeq
+}
+
+// TurnInterrupted reports whether the newest turn ended because of an interrupt: one came after
+// the newest input and before the idle that ended the turn. The API ends such a turn with
+// end_turn, which must not read as the agent having finished its work.
+func (s *State) TurnInterrupted() bool {
+	return s.TurnEnded() && s.LastInterruptSeq > s.LastInputSeq && s.LastInterruptSeq < s.LastIdleSeq
 }
 
 // compactJSON renders a tool input on one line; invalid JSON is shown as it came.

@@ -123,17 +123,17 @@ func idleSummary(e *Event) Summary {
 		reason = e.StopReason.Type
 	}
 	switch reason {
-	case "requires_action":
+	case StopRequiresAction:
 		return Summary{Reason: ReasonActionRequired, Message: "waiting for an answer to " + strings.Join(e.StopReason.EventIDs, ", ")}
-	case "refusal":
+	case StopRefusal:
 		msg := "the model refused"
 		if d := e.StopDetails; d != nil && (d.Category != "" || d.Explanation != "") {
 			msg += fmt.Sprintf(" (%s) %s", d.Category, d.Explanation)
 		}
 		return Summary{Reason: ReasonRefusal, Warning: true, Message: strings.TrimSpace(msg)}
-	case "budget_reached":
+	case StopBudgetReached:
 		return Summary{Reason: ReasonBudgetReached, Warning: true, Message: "the session's budget is used up; raise spec.budget to continue"}
-	case "retries_exhausted":
+	case StopRetriesExhausted:
 		return Summary{Reason: ReasonRetriesExhausted, Warning: true, Message: "the turn failed after repeated errors"}
 	}
 	return Summary{Reason: ReasonTurnEnded, Message: "turn ended (" + reason + ")"}

@@ -17,7 +17,51 @@ const (
 	TurnRefusal          = "Refusal"
 	TurnBudgetReached    = "BudgetReached"
 	TurnRetriesExhausted = "RetriesExhausted"
+	// TurnInterrupted: an interrupt ended the turn; the agent did not finish its work.
+	TurnInterrupted = "Interrupted"
+	// TurnLaunchFailed: the API refused to create the remote session.
+	TurnLaunchFailed = "LaunchFailed"
+	// TurnRemoteGone: the remote session no longer exists.
+	TurnRemoteGone = "RemoteGone"
+	// TurnWaiting: the Session is not launched yet.
+	TurnWaiting = "WaitingToLaunch"
 )
+
+// Inputs is everything the phase depends on besides the spec and status.
+type Inputs struct {
+	// State is the folded event history; nil while the stream has not folded it yet.
+	State *sessionevents.State
+	// LaunchRejected is the API's message when it refused to create the remote session.
+	LaunchRejected string
+	// Gone says the remote session no longer exists.
+	Gone bool
+	// TimedOut says spec.timeout passed.
+	TimedOut bool
+}
+
+// Decide is the one place a Session's phase is decided: from the spec, the status (launched yet?),
+// and what the remote session and its stream showed in this reconcile. The order is the order of
+// precedence: a refused launch, a vanished remote, a timeout, then the history.
+func Decide(sess *v1alpha1.Session, in Inputs) Result {
+	switch {
+	case in.LaunchRejected != "":
+		return Result{Phase: v1alpha1.SessionFailed, TurnComplete: true, Reason: TurnLaunchFailed, Message: "launch rejected: " + in.LaunchRejected}
+	case in.Gone:
+		return Result{Phase: v1alpha1.SessionTerminated, TurnComplete: true, Reason: TurnRemoteGone,
+			Message: fmt.Sprintf("remote session %s no longer exists: it was deleted outside the operator", sess.Status.ID)}
+	case in.TimedOut:
+		return Result{Phase: v1alpha1.SessionTimedOut, TurnComplete: true, Reason: string(v1alpha1.SessionTimedOut),
+			Message: "spec.timeout of " + sess.Spec.Timeout.Duration.String() + " passed"}
+	case sess.Status.ID == "":
+		return working(v1alpha1.SessionPending, "waiting to launch")
+	case in.State == nil:
+		if sess.Spec.Prompt == "" && len(sess.Spec.Messages) == 0 {
+			return Result{Phase: v1alpha1.SessionIdle, Reason: string(v1alpha1.SessionIdle), Message: "launched; waiting for a message"}
+		}
+		return working(v1alpha1.SessionRunning, "launched; the agent is starting")
+	}
+	return Phase(sess, in.State)
+}
 
 // Result is a phase with the TurnComplete condition that goes with it.
 type Result struct {
@@ -45,7 +89,7 @@ func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
 	if MessageInFlight(sess, st) || (st.Status == "" && st.UserMessages > 0) || (st.Status == sessionevents.StatusIdle && !st.TurnEnded()) {
 		return working(v1alpha1.SessionRunning, "the agent is working")
 	}
-	if st.Status == sessionevents.StatusIdle && st.StopReason == "requires_action" {
+	if st.Status == sessionevents.StatusIdle && st.StopReason == sessionevents.StopRequiresAction {
 		if len(st.Pending) == 0 {
 			return working(v1alpha1.SessionRunning, "answers sent; the agent resumes")
 		}
@@ -58,7 +102,7 @@ func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
 // idlePhase is the phase of an idle session whose turn is over. Follow-up messages still to send
 // keep it working, unless the session is paused: then the turn is complete and the messages wait.
 func idlePhase(sess *v1alpha1.Session, st *sessionevents.State) Result {
-	if pending := len(sess.Spec.Messages) - int(sess.Status.MessagesSent); pending > 0 && st.StopReason != "budget_reached" {
+	if pending := len(sess.Spec.Messages) - int(sess.Status.MessagesSent); pending > 0 && st.StopReason != sessionevents.StopBudgetReached {
 		if !v1alpha1.IsPaused(sess.Annotations) {
 			return working(v1alpha1.SessionIdle, "sending the next message")
 		}
@@ -81,22 +125,29 @@ func turnOver(sess *v1alpha1.Session, st *sessionevents.State) Result {
 		return Result{Phase: phase, TurnComplete: true, Reason: reason, Message: message}
 	}
 	switch st.StopReason {
-	case "refusal":
+	case sessionevents.StopRefusal:
 		msg := "the model refused"
 		if d := st.StopDetails; d != nil && d.Category != "" {
 			msg += " (" + d.Category + ")"
 		}
 		return result(v1alpha1.SessionFailed, TurnRefusal, msg)
-	case "budget_reached":
-		return result(v1alpha1.SessionFailed, TurnBudgetReached, "the budget is used up; raise spec.budget.maxListCostUSD to continue")
-	case "retries_exhausted":
+	case sessionevents.StopBudgetReached:
+		// Not an end: the session waits, like for an answer, until the user raises the cap.
+		return Result{Phase: v1alpha1.SessionIdle, TurnComplete: true, Reason: TurnBudgetReached,
+			Message: "the budget is used up; raise spec.budget.maxListCostUSD (and append a message) to continue"}
+	case sessionevents.StopRetriesExhausted:
 		return result(v1alpha1.SessionFailed, TurnRetriesExhausted, "the turn failed after repeated errors")
+	}
+	if st.TurnInterrupted() {
+		// Not a success, and not an end: the user interrupted to steer, and the next message resumes.
+		return Result{Phase: v1alpha1.SessionIdle, TurnComplete: true, Reason: TurnInterrupted,
+			Message: "the turn was interrupted; append a message to spec.messages to continue"}
 	}
 	return result(v1alpha1.SessionSucceeded, TurnEndTurn, "the agent finished its turn and every message was answered")
 }
 
 func terminatedPhase(st *sessionevents.State) Result {
-	if e := st.LastError; e != nil && e.RetryStatus == "terminal" {
+	if e := st.LastError; e != nil && e.RetryStatus == sessionevents.RetryTerminal {
 		return Result{Phase: v1alpha1.SessionFailed, TurnComplete: true, Reason: string(v1alpha1.SessionFailed),
 			Message: fmt.Sprintf("terminated by %s: %s", e.Type, e.Message)}
 	}

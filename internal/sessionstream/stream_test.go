@@ -1,4 +1,4 @@
-package controller
+package sessionstream
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func TestStreamCountsAnEventOnlyOnceItsKubernetesEventExists(t *testing.T) {
 			return c.Create(ctx, obj, opts...)
 		},
 	}).Build()
-	s := &sessionStream{pump: NewPump(kube), target: eventTarget{Namespace: "ns", Name: "s", UID: "uid"}}
+	s := &Stream{pump: NewPump(kube, time.Second), target: Target{Namespace: "ns", Name: "s", UID: "uid"}}
 	ev, err := sessionevents.Decode([]byte(`{"type":"agent.message","id":"sevt_1","content":[{"type":"text","text":"done"}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -38,14 +38,14 @@ func TestStreamCountsAnEventOnlyOnceItsKubernetesEventExists(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the Kubernetes Event was never written")
 	}
-	if n := s.snapshot().State.Count; n != 0 {
+	if n := s.Snapshot().State.Count; n != 0 {
 		t.Fatalf("the state counts %d events while the first one's Kubernetes Event is still being written", n)
 	}
 	close(release)
 	if err := <-applied; err != nil {
 		t.Fatal(err)
 	}
-	if n := s.snapshot().State.Count; n != 1 {
+	if n := s.Snapshot().State.Count; n != 1 {
 		t.Fatalf("the state counts %d events after the Event was written, want 1", n)
 	}
 }

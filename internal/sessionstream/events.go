@@ -1,4 +1,4 @@
-package controller
+package sessionstream
 
 import (
 	"context"
@@ -30,8 +30,8 @@ const (
 	sessionEventComponent = "session-controller"
 )
 
-// eventTarget is the Session an Event is about.
-type eventTarget struct {
+// Target is the Session an Event is about.
+type Target struct {
 	Name, Namespace string
 	UID             types.UID
 }
@@ -45,7 +45,7 @@ type EventWriter struct {
 }
 
 // eventName is unique per Session and session event.
-func eventName(target eventTarget, eventID string, seq int64) string {
+func eventName(target Target, eventID string, seq int64) string {
 	key := eventID
 	if key == "" {
 		key = "seq-" + strconv.FormatInt(seq, 10)
@@ -59,7 +59,7 @@ func eventName(target eventTarget, eventID string, seq int64) string {
 }
 
 // Write creates the Event for one session event; an existing one is left alone.
-func (w *EventWriter) Write(ctx context.Context, target eventTarget, seq int64, ev *sessionevents.Event, sum sessionevents.Summary) error {
+func (w *EventWriter) Write(ctx context.Context, target Target, seq int64, ev *sessionevents.Event, sum sessionevents.Summary) error {
 	when := ev.Time()
 	if when.IsZero() {
 		when = time.Now()
@@ -112,18 +112,25 @@ type pendingEvent struct {
 }
 
 // emit writes Kubernetes Events for events not yet written by this or an earlier process, in order.
-// It stops at the first failure so that the high-water mark never passes an event without its Event.
-func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) error {
+// It stops at the first failure, so the high-water mark never passes an event without its Event.
+// A namespace being deleted refuses every new Event for good: such an event is given up, not
+// retried, so that a terminating namespace never holds a stream in a retry loop.
+func (s *Stream) emit(ctx context.Context, events []pendingEvent) error {
 	for _, p := range events {
 		s.mu.Lock()
 		already := p.seq <= s.emitted
 		s.mu.Unlock()
-		if already || p.sum.Reason == "" {
+		if already {
 			continue
 		}
-		if err := s.writeEvent(ctx, p); err != nil {
-			logf.FromContext(ctx).Error(err, "Writing session event; retrying after a re-fold", "session", s.key, "eventID", p.ev.ID)
-			return err
+		if p.sum.Reason != "" {
+			err := s.writeEvent(ctx, p)
+			if namespaceTerminating(err) {
+				logf.FromContext(ctx).V(1).Info("Namespace is being deleted; not writing the session event", "session", s.key, "eventID", p.ev.ID)
+			} else if err != nil {
+				logf.FromContext(ctx).Error(err, "Writing session event; retrying after a re-fold", "session", s.key, "eventID", p.ev.ID)
+				return err
+			}
 		}
 		s.mu.Lock()
 		s.emitted = max(s.emitted, p.seq)
@@ -132,11 +139,17 @@ func (s *sessionStream) emit(ctx context.Context, events []pendingEvent) error {
 	return nil
 }
 
+// namespaceTerminating reports whether the API server refused a create because the namespace is
+// being deleted: an answer that never changes.
+func namespaceTerminating(err error) bool {
+	return apierrors.IsForbidden(err) && apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause)
+}
+
 // eventWriteTimeout bounds one Event write. The write outlives a stopped stream, so that stopping a
 // finished session's stream never cuts an Event in half.
 const eventWriteTimeout = 10 * time.Second
 
-func (s *sessionStream) writeEvent(ctx context.Context, p pendingEvent) error {
+func (s *Stream) writeEvent(ctx context.Context, p pendingEvent) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eventWriteTimeout)
 	defer cancel()
 	return s.pump.events.Write(wctx, s.target, p.seq, &p.ev, p.sum)

@@ -1,4 +1,10 @@
-package controller
+// Package sessionstream is the operator's event stream runtime. The Pump holds one Stream per
+// followed remote session, outside Reconcile. Each Stream connects the live stream first, then folds
+// the full history and the live events (deduplicated) into a sessionevents.State, writes one
+// Kubernetes Event per notable event before counting it, and wakes the Session reconciler, which
+// turns the state into status. The Pump also owns the one clock that decides when a change that
+// comes only from the stream is written to status (see WriteDelay). It runs only on the leader.
+package sessionstream
 
 import (
 	"context"
@@ -15,10 +21,7 @@ import (
 	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
-// Pump holds one event stream per active session, outside Reconcile. For each session it connects
-// the stream first, then folds the full history and the live stream (deduplicated by event id) into
-// a sessionevents.State, writes a Kubernetes Event per notable event, and wakes the Session
-// reconciler, which turns the state into status. It runs only on the leader.
+// Pump holds the streams of the followed sessions.
 type Pump struct {
 	events *EventWriter
 	notify chan event.GenericEvent
@@ -26,24 +29,32 @@ type Pump struct {
 	// controller queues them at low priority, behind launches and what users ask for in the spec: with
 	// a thousand streaming sessions, an approval must not wait behind a thousand status refreshes.
 	refresh chan event.GenericEvent
-	// statusInterval is the Session controller's StatusInterval: events that change only what status
-	// shows wake the reconciler no sooner than the next status write is due.
+	// statusInterval is the least time between two status writes of one session that carry only
+	// what its stream saw.
 	statusInterval time.Duration
 
 	mu      sync.Mutex
 	ctx     context.Context
-	streams map[types.NamespacedName]*sessionStream
+	streams map[types.NamespacedName]*Stream
 }
 
-// NewPump returns a Pump that writes Kubernetes Events with kube.
-func NewPump(kube client.Client) *Pump {
+// NewPump returns a Pump that writes Kubernetes Events with kube and lets stream-only status
+// changes be written at most once per statusInterval per session.
+func NewPump(kube client.Client, statusInterval time.Duration) *Pump {
 	return &Pump{
-		events:  &EventWriter{Client: kube},
-		notify:  make(chan event.GenericEvent, 1024),
-		refresh: make(chan event.GenericEvent, 1024),
-		streams: map[types.NamespacedName]*sessionStream{},
+		events:         &EventWriter{Client: kube},
+		notify:         make(chan event.GenericEvent, 1024),
+		refresh:        make(chan event.GenericEvent, 1024),
+		statusInterval: statusInterval,
+		streams:        map[types.NamespacedName]*Stream{},
 	}
 }
+
+// Wakes carries the sessions whose reconciler must look now: a status change, user input, an error.
+func (p *Pump) Wakes() <-chan event.GenericEvent { return p.notify }
+
+// Refreshes carries the sessions whose status is due for a coalesced write, to queue at low priority.
+func (p *Pump) Refreshes() <-chan event.GenericEvent { return p.refresh }
 
 // NeedLeaderElection makes the pump run only on the leader, like the controllers.
 func (p *Pump) NeedLeaderElection() bool { return true }
@@ -57,7 +68,7 @@ func (p *Pump) Start(ctx context.Context) error {
 	<-ctx.Done()
 	p.mu.Lock()
 	streams := p.streams
-	p.streams = map[types.NamespacedName]*sessionStream{}
+	p.streams = map[types.NamespacedName]*Stream{}
 	p.mu.Unlock()
 	for _, s := range streams {
 		s.stop()
@@ -65,27 +76,31 @@ func (p *Pump) Start(ctx context.Context) error {
 	return nil
 }
 
-// Ensure starts the stream of a launched session unless it runs already, and returns it. It
-// returns nil until the pump has started.
-func (p *Pump) Ensure(sess *v1alpha1.Session, api managedagents.Client) *sessionStream {
+// Follow returns the stream of a launched session, starting it unless it runs already with the
+// same remote session and client. A different client means the API key was rotated: the stream
+// restarts with the new one, so a stream never keeps a revoked key. It returns nil until the pump
+// has started.
+func (p *Pump) Follow(sess *v1alpha1.Session, api managedagents.Client) *Stream {
 	key := client.ObjectKeyFromObject(sess)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ctx == nil || p.ctx.Err() != nil {
 		return nil
 	}
-	// A stream that ended because the session ended stays, so the reconciler can read its final state.
-	if s, ok := p.streams[key]; ok && s.sessionID == sess.Status.ID && s.uid == sess.UID && (!s.isDone() || s.snapshot().Finished) {
-		return s
-	} else if ok {
+	if s, ok := p.streams[key]; ok {
+		same := s.sessionID == sess.Status.ID && s.target.UID == sess.UID && s.api == api
+		// A stream that ended because the session ended stays, so the reconciler reads its final state.
+		if same && (!s.isDone() || s.Snapshot().Ended) {
+			return s
+		}
 		s.stop()
 	}
 	ctx, cancel := context.WithCancel(p.ctx)
 	// Status counts only events whose Kubernetes Events exist (see apply), so Events resume after it.
-	s := &sessionStream{
-		key: key, uid: sess.UID, sessionID: sess.Status.ID, api: api, pump: p, cancel: cancel,
+	s := &Stream{
+		key: key, sessionID: sess.Status.ID, api: api, pump: p, cancel: cancel,
 		done: make(chan struct{}), emitted: sess.Status.EventCount,
-		target: eventTarget{Name: sess.Name, Namespace: sess.Namespace, UID: sess.UID},
+		target: Target{Name: sess.Name, Namespace: sess.Namespace, UID: sess.UID},
 	}
 	p.streams[key] = s
 	metrics.StreamsOpen.Set(float64(len(p.streams)))
@@ -94,7 +109,7 @@ func (p *Pump) Ensure(sess *v1alpha1.Session, api managedagents.Client) *session
 }
 
 // Get returns the stream of a session, if one is held.
-func (p *Pump) Get(key types.NamespacedName) *sessionStream {
+func (p *Pump) Get(key types.NamespacedName) *Stream {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.streams[key]
