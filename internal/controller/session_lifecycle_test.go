@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
-	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 )
 
 // TestSessionInterrupt proves changing spec.interruptRequest stops a running turn.

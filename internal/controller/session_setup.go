@@ -50,7 +50,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 		Credentials: &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret},
 		Recorder:    countingRecorder{mgr.GetEventRecorder("session-controller")}, Pump: pump,
 		DeleteTimeout: sopts.DeleteTimeout,
-		resync: newResyncTracker(opts.ResyncPeriod),
+		resync:        newResyncTracker(opts.ResyncPeriod),
 	}
 	patcher, err := newStatusPatcher(mgr)
 	if err != nil {
