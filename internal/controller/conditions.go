@@ -35,6 +35,19 @@ const (
 	ReasonDeletionBlocked     = "DeletionBlocked"
 )
 
+// Session reasons, of its conditions and of the Events that go with them. A finished Session's
+// phase is also the reason of its finish Event; the TurnComplete reasons are in sessionstatus.
+const (
+	ReasonLaunched     = "Launched"
+	ReasonResolved     = "Resolved"
+	ReasonLaunchFailed = "LaunchFailed"
+	// ReasonFieldsRejected: the API refused the title, metadata or budget the spec asks for; the
+	// session goes on, and the fields are tried again at the next spec change or resync.
+	ReasonFieldsRejected = "RemoteFieldsRejected"
+	ReasonInterrupt      = "InterruptSent"
+	ReasonExpired        = "Expired"
+)
+
 // setCondition sets a condition with the object's generation and reports whether it made a
 // transition: its status, reason or observed generation changed. A new message alone (a retry whose
 // error carries another request id) is not a transition, so callers that emit an Event only for a

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -26,7 +25,8 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 		return result // deletion reports in Ready; the object is about to go
 	}
 	paused := v1alpha1.IsPaused(sess.GetAnnotations())
-	r.setPaused(sess, paused)
+	setPaused(&sess.Status.Conditions, sess.Generation, paused,
+		"annotation "+v1alpha1.AnnotationPaused+" is \"true\": nothing is sent until it is removed; status still follows the session")
 	r.setSynced(s)
 	if s.decide {
 		result = r.applyPhase(ctx, sess, sessionstatus.Decide(sess, s.inputs), result)
@@ -37,28 +37,16 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 	return result
 }
 
-// setPaused shows the paused annotation in its own condition.
-func (r *SessionReconciler) setPaused(sess *v1alpha1.Session, paused bool) {
-	if paused {
-		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionPaused, metav1.ConditionTrue, ReasonPaused,
-			"annotation "+v1alpha1.AnnotationPaused+" is \"true\": nothing is sent until it is removed; status still follows the session")
-		return
-	}
-	if meta.FindStatusCondition(sess.Status.Conditions, v1alpha1.ConditionPaused) != nil {
-		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionPaused, metav1.ConditionFalse, ReasonNotPaused, "")
-	}
-}
-
 // setSynced shows whether this reconcile's API calls worked, with a Warning Event only when that
 // turns from working to failing or the failure changes.
 func (r *SessionReconciler) setSynced(s *sessionScope) {
 	sess := s.sess
 	if s.syncErr == nil {
-		setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionSynced, metav1.ConditionTrue, ReasonSynced, "the last call to the API worked")
+		setSynced(&sess.Status.Conditions, sess.Generation, true, ReasonSynced, "the last call to the API worked")
 		return
 	}
 	f := classifyFailure(s.syncErr)
-	if setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionSynced, metav1.ConditionFalse, f.reason, f.message) {
+	if setSynced(&sess.Status.Conditions, sess.Generation, false, f.reason, f.message) {
 		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, f.reason, "Sync", "%s", f.message)
 	}
 }
@@ -155,11 +143,4 @@ func observeGeneration(sess *v1alpha1.Session) {
 	for i := range sess.Status.Conditions {
 		sess.Status.Conditions[i].ObservedGeneration = sess.Generation
 	}
-}
-
-func conditionStatus(b bool) metav1.ConditionStatus {
-	if b {
-		return metav1.ConditionTrue
-	}
-	return metav1.ConditionFalse
 }
