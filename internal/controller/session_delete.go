@@ -70,11 +70,11 @@ func (r *SessionReconciler) releaseRemote(ctx context.Context, sess *v1alpha1.Se
 		if err := r.interruptForDeletion(ctx, sess, api, remote.ID); err != nil {
 			return false, err
 		}
-		if waited := time.Since(sess.DeletionTimestamp.Time); waited < r.DeleteTimeout {
+		waited := time.Since(sess.DeletionTimestamp.Time)
+		if waited < r.DeleteTimeout {
 			return false, nil
-		} else {
-			logf.FromContext(ctx).Info("Session still running after the deletion timeout; trying anyway", "sessionID", remote.ID, "waited", waited)
 		}
+		logf.FromContext(ctx).Info("Session still running after the deletion timeout; trying anyway", "sessionID", remote.ID, "waited", waited)
 	}
 	return true, r.applyDeletionPolicy(ctx, sess, api, remote)
 }

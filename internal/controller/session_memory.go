@@ -69,13 +69,6 @@ func (s *sessionMemories) forget(key types.NamespacedName) (types.UID, bool) {
 	return mem.uid, true
 }
 
-// len is how many Sessions are remembered, for tests.
-func (s *sessionMemories) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
-}
-
 // forget drops everything this process holds for a Session: its stream, memory and resync clock.
 func (r *SessionReconciler) forget(key types.NamespacedName) {
 	r.Pump.Stop(key)
