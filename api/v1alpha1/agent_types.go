@@ -62,12 +62,14 @@ type AgentSpec struct {
 	// +optional
 	MCPServers []MCPServer `json:"mcpServers,omitempty"`
 
-	// Skills loaded into the agent's container. At most 64, with unique skill IDs.
+	// Skills loaded into the agent's container: by skill ID, or by skillRef to a Skill in this
+	// namespace. At most 64, each skill once.
 	// +kubebuilder:validation:MaxItems=64
-	// +listType=map
-	// +listMapKey=skillID
+	// +kubebuilder:validation:XValidation:rule="self.all(s, !has(s.skillID) || self.filter(t, has(t.skillID) && t.skillID == s.skillID).size() == 1)",message="spec.skills: a skillID appears twice"
+	// +kubebuilder:validation:XValidation:rule="self.all(s, !has(s.skillRef) || self.filter(t, has(t.skillRef) && t.skillRef.name == s.skillRef.name).size() == 1)",message="spec.skills: a skillRef names the same Skill twice"
+	// +listType=atomic
 	// +optional
-	Skills []Skill `json:"skills,omitempty"`
+	Skills []AgentSkill `json:"skills,omitempty"`
 
 	// Multiagent enables delegation to an advisor model, subagents and workflows. Unset means single-threaded.
 	// +optional
@@ -154,18 +156,32 @@ const (
 	SkillCustom SkillType = "Custom"
 )
 
-// Skill is a packaged capability loaded into the agent's container.
-// +kubebuilder:validation:XValidation:rule="self.type != 'Custom' || self.skillID.startsWith('skill_')",message="skillID of a Custom skill must start with skill_"
-type Skill struct {
-	// Type says who publishes the skill.
-	Type SkillType `json:"type"`
+// AgentSkill is a packaged capability loaded into the agent's container: a skill named by type and
+// skillID, or a Skill object in this namespace named by skillRef.
+// +kubebuilder:validation:XValidation:rule="has(self.skillID) != has(self.skillRef)",message="each spec.skills entry must set exactly one of skillID or skillRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.skillID) || has(self.type)",message="spec.skills[].type is required with skillID"
+// +kubebuilder:validation:XValidation:rule="!has(self.skillRef) || !has(self.type) || self.type == 'Custom'",message="spec.skills[].skillRef names a custom skill: type must be Custom or unset"
+// +kubebuilder:validation:XValidation:rule="!has(self.skillID) || !has(self.type) || self.type != 'Custom' || self.skillID.startsWith('skill_')",message="skillID of a Custom skill must start with skill_"
+type AgentSkill struct {
+	// Type says who publishes the skill. Required with skillID; a skillRef is always Custom.
+	// +optional
+	Type SkillType `json:"type,omitempty"`
 
 	// SkillID identifies the skill: a name such as xlsx for Anthropic skills, skill_... for custom ones.
+	// Set this or skillRef.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	SkillID string `json:"skillID"`
+	// +optional
+	SkillID string `json:"skillID,omitempty"`
 
-	// Version pins the skill version. Unset means the latest version at save time.
+	// SkillRef names a Skill in this namespace. The Agent waits until it is Ready. Without a pinned
+	// version the Agent follows the Skill: each new Skill version makes a new agent version. Set this
+	// or skillID.
+	// +optional
+	SkillRef *LocalObjectReference `json:"skillRef,omitempty"`
+
+	// Version pins the skill version. Unset means the latest version: for skillID the latest when the
+	// agent is saved, for skillRef the Skill's status.latestVersion, kept current.
 	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Version string `json:"version,omitempty"`

@@ -26,6 +26,9 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&Agent{}, &AgentList{},
 		&Environment{}, &EnvironmentList{},
 		&Session{}, &SessionList{},
+		&Vault{}, &VaultList{},
+		&Skill{}, &SkillList{},
+		&MemoryStore{}, &MemoryStoreList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

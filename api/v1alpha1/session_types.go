@@ -38,8 +38,11 @@ const (
 // +kubebuilder:validation:XValidation:rule="has(self.environmentRef) == has(oldSelf.environmentRef) && (!has(self.environmentRef) || self.environmentRef == oldSelf.environmentRef)",message="spec.environmentRef is immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.environmentID) == has(oldSelf.environmentID) && (!has(self.environmentID) || self.environmentID == oldSelf.environmentID)",message="spec.environmentID is immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.prompt) == has(oldSelf.prompt) && (!has(self.prompt) || self.prompt == oldSelf.prompt)",message="spec.prompt is immutable: append to spec.messages to continue the conversation"
-// +kubebuilder:validation:XValidation:rule="has(self.resources) == has(oldSelf.resources) && (!has(self.resources) || self.resources == oldSelf.resources)",message="spec.resources is immutable"
+// +kubebuilder:validation:XValidation:rule="(has(self.resources) ? self.resources.filter(r, has(r.githubRepository)).map(r, [r.githubRepository.url, r.githubRepository.?branch.orValue('none'), r.githubRepository.?commit.orValue('none'), r.githubRepository.?mountPath.orValue('none')]) : []) == (has(oldSelf.resources) ? oldSelf.resources.filter(r, has(r.githubRepository)).map(r, [r.githubRepository.url, r.githubRepository.?branch.orValue('none'), r.githubRepository.?commit.orValue('none'), r.githubRepository.?mountPath.orValue('none')]) : [])",message="spec.resources: GitHub repositories cannot be added, removed or changed after the Session is created (the API mounts them for the session's life); only their tokenSecretRef may change"
+// +kubebuilder:validation:XValidation:rule="(has(self.resources) ? self.resources.filter(r, has(r.memoryStore)) : []) == (has(oldSelf.resources) ? oldSelf.resources.filter(r, has(r.memoryStore)) : [])",message="spec.resources: memory stores cannot be added, removed or changed after the Session is created (the API attaches them at creation only)"
 // +kubebuilder:validation:XValidation:rule="has(self.vaultIDs) == has(oldSelf.vaultIDs) && (!has(self.vaultIDs) || self.vaultIDs == oldSelf.vaultIDs)",message="spec.vaultIDs is immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.vaultRefs) == has(oldSelf.vaultRefs) && (!has(self.vaultRefs) || self.vaultRefs == oldSelf.vaultRefs)",message="spec.vaultRefs is immutable: the API takes a session's vaults at creation only"
+// +kubebuilder:validation:XValidation:rule="(has(self.vaultIDs) ? size(self.vaultIDs) : 0) + (has(self.vaultRefs) ? size(self.vaultRefs) : 0) <= 20",message="spec.vaultIDs and spec.vaultRefs together name at most 20 vaults"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.budget) || has(self.budget)",message="spec.budget cannot be removed once set; raise it instead"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.budget) || !has(self.budget) || double(self.budget.maxListCostUSD) >= double(oldSelf.budget.maxListCostUSD)",message="spec.budget.maxListCostUSD cannot be lowered: the API only raises a session's cap"
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.budget) || !has(self.budget)",message="spec.budget can only be set when the Session is created"
@@ -94,19 +97,30 @@ type SessionSpec struct {
 	Messages []string `json:"messages,omitempty"`
 
 	// Resources mounted into the session's container: GitHub repositories, files and memory stores.
-	// Immutable. At most 20.
+	// At most 20. After the Session is created, files can be added and removed; repositories and memory
+	// stores stay as they were, except that a repository's tokenSecretRef may change (and a change of
+	// the token in its Secret reaches the running session).
 	// +kubebuilder:validation:MaxItems=20
 	// +listType=atomic
 	// +optional
 	Resources []SessionResource `json:"resources,omitempty"`
 
-	// VaultIDs of credential vaults (vlt_...) the session may use. Immutable. At most 20.
+	// VaultIDs of existing remote credential vaults (vlt_...) the session may use. Immutable. At most
+	// 20 together with vaultRefs.
 	// +kubebuilder:validation:MaxItems=20
 	// +kubebuilder:validation:items:Pattern=`^vlt_[A-Za-z0-9]+$`
 	// +kubebuilder:validation:items:MaxLength=128
 	// +listType=set
 	// +optional
 	VaultIDs []string `json:"vaultIDs,omitempty"`
+
+	// VaultRefs names Vaults in this namespace whose credentials the session may use. The Session waits
+	// until they are Ready. Immutable. At most 20 together with vaultIDs.
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	VaultRefs []LocalObjectReference `json:"vaultRefs,omitempty"`
 
 	// Budget caps the session's list cost. It can only be set at creation; afterwards it can be raised.
 	// +optional
@@ -240,12 +254,19 @@ type FileResource struct {
 // +kubebuilder:validation:Enum=ReadWrite;ReadOnly
 type MemoryStoreAccess string
 
-// MemoryStoreResource mounts a memory store.
+// MemoryStoreResource mounts a memory store, named by remote id or by a MemoryStore in this namespace.
+// +kubebuilder:validation:XValidation:rule="has(self.memoryStoreID) != has(self.memoryStoreRef)",message="each memoryStore resource must set exactly one of memoryStoreID or memoryStoreRef"
 type MemoryStoreResource struct {
-	// MemoryStoreID of the store (memstore_...).
+	// MemoryStoreID of an existing remote store (memstore_...). Set this or memoryStoreRef.
 	// +kubebuilder:validation:Pattern=`^memstore_[A-Za-z0-9]+$`
 	// +kubebuilder:validation:MaxLength=128
-	MemoryStoreID string `json:"memoryStoreID"`
+	// +optional
+	MemoryStoreID string `json:"memoryStoreID,omitempty"`
+
+	// MemoryStoreRef names a MemoryStore in this namespace. The Session waits until it is Ready. Set
+	// this or memoryStoreID.
+	// +optional
+	MemoryStoreRef *LocalObjectReference `json:"memoryStoreRef,omitempty"`
 
 	// Access mode. The API defaults to ReadWrite.
 	// +optional

@@ -46,6 +46,8 @@ const (
 	MetadataKeyUID       = MetadataKeyPrefix + "uid"
 	MetadataKeyNamespace = MetadataKeyPrefix + "namespace"
 	MetadataKeyName      = MetadataKeyPrefix + "name"
+	// MetadataKeyCredential names the spec.credentials entry a remote vault credential was made for.
+	MetadataKeyCredential = MetadataKeyPrefix + "credential"
 )
 
 // Metadata is a user-defined string map stored on the remote object. The API allows 16 pairs; the
@@ -56,3 +58,18 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 512)",message="metadata values must be at most 512 characters"
 // +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('claude.anthropic.com/'))",message="metadata keys with the prefix claude.anthropic.com/ are reserved for the operator"
 type Metadata map[string]string
+
+// SecretKeySelector names a key of a Secret in the same namespace as the referring object. Unlike
+// SecretKeyReference, the key has no default: a credential names exactly the value it sends.
+type SecretKeySelector struct {
+	// Name of the Secret, in the same namespace as the referring object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Key within the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+}

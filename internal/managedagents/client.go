@@ -76,6 +76,11 @@ type Client interface {
 	ListEvents(ctx context.Context, sessionID string, fn func(Event) bool) error
 	// StreamEvents connects to the session's live stream. It delivers only events after the connect.
 	StreamEvents(ctx context.Context, sessionID string) *EventStream
+
+	SessionResourceClient
+	VaultClient
+	SkillClient
+	MemoryStoreClient
 }
 
 // sdkClient implements Client with the official SDK.

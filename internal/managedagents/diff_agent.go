@@ -104,7 +104,7 @@ func mcpServersInSync(want []v1alpha1.MCPServer, got []anthropic.BetaManagedAgen
 
 // skillsInSync matches skills by (type, skill_id); the version only counts when the spec pins it,
 // since the API resolves an unpinned version to the latest at save time.
-func skillsInSync(want []v1alpha1.Skill, got []anthropic.BetaManagedAgentsAgentSkillUnion) bool {
+func skillsInSync(want []v1alpha1.AgentSkill, got []anthropic.BetaManagedAgentsAgentSkillUnion) bool {
 	if len(want) != len(got) {
 		return false
 	}
@@ -113,7 +113,7 @@ func skillsInSync(want []v1alpha1.Skill, got []anthropic.BetaManagedAgentsAgentS
 		versions[s.Type+"/"+s.SkillID] = s.Version
 	}
 	for _, s := range want {
-		v, ok := versions[skillWireType[s.Type]+"/"+s.SkillID]
+		v, ok := versions[skillWireType[skillType(s)]+"/"+s.SkillID]
 		if !ok || (s.Version != "" && v != s.Version) {
 			return false
 		}

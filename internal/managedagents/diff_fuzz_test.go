@@ -92,7 +92,7 @@ func genAgentSpec(b *byteSource) *v1alpha1.AgentSpec {
 		s.Tools = append(s.Tools, v1alpha1.Tool{Custom: &v1alpha1.CustomTool{Name: fmt.Sprintf("custom_%d", i), Description: "d", InputSchema: rawJSON(schema)}})
 	}
 	for i := range b.next() % 3 {
-		sk := v1alpha1.Skill{Type: v1alpha1.SkillAnthropic, SkillID: fmt.Sprintf("s%d", i), Version: pick(b, "", "1", "20260401")}
+		sk := v1alpha1.AgentSkill{Type: v1alpha1.SkillAnthropic, SkillID: fmt.Sprintf("s%d", i), Version: pick(b, "", "1", "20260401")}
 		if b.flag() {
 			sk.Type, sk.SkillID = v1alpha1.SkillCustom, fmt.Sprintf("skill_%d", i)
 		}

@@ -39,11 +39,15 @@ func NewAgentParams(spec *v1alpha1.AgentSpec, owner map[string]string) (anthropi
 	if err != nil {
 		return anthropic.BetaAgentNewParams{}, err
 	}
+	skills, err := skillParams(spec.Skills)
+	if err != nil {
+		return anthropic.BetaAgentNewParams{}, err
+	}
 	p := anthropic.BetaAgentNewParams{
 		Name:       spec.Name,
 		Model:      modelParams(spec.Model, false),
 		MCPServers: mcpServerParams(spec.MCPServers),
-		Skills:     skillParams(spec.Skills),
+		Skills:     skills,
 		Metadata:   mergeMetadata(spec.Metadata, owner),
 	}
 	if spec.Description != "" {
@@ -78,6 +82,10 @@ func UpdateAgentParams(spec *v1alpha1.AgentSpec, owner map[string]string, remote
 	if err != nil {
 		return anthropic.BetaAgentUpdateParams{}, nil, err
 	}
+	skills, err := skillParams(spec.Skills)
+	if err != nil {
+		return anthropic.BetaAgentUpdateParams{}, nil, err
+	}
 	desired := mergeMetadata(spec.Metadata, owner)
 	p := anthropic.BetaAgentUpdateParams{
 		Version: param.NewOpt(remote.Version),
@@ -90,7 +98,7 @@ func UpdateAgentParams(spec *v1alpha1.AgentSpec, owner map[string]string, remote
 		// Non-nil empty slices marshal as [], which clears the list; nil would keep the remote's.
 		Tools:      make([]anthropic.BetaAgentUpdateParamsToolUnion, 0, len(tools)),
 		MCPServers: nonNil(mcpServerParams(spec.MCPServers)),
-		Skills:     nonNil(skillParams(spec.Skills)),
+		Skills:     nonNil(skills),
 	}
 	for _, t := range tools {
 		p.Tools = append(p.Tools, anthropic.BetaAgentUpdateParamsToolUnion{
@@ -145,11 +153,20 @@ var skillWireType = map[v1alpha1.SkillType]string{
 	v1alpha1.SkillCustom:    "custom",
 }
 
-func skillParams(skills []v1alpha1.Skill) []anthropic.BetaManagedAgentsSkillParamsUnion {
+// skillParams translates resolved skills: a skillRef must already carry the Skill's id (see
+// ResolveAgentSkills).
+func skillParams(skills []v1alpha1.AgentSkill) ([]anthropic.BetaManagedAgentsSkillParamsUnion, error) {
 	var out []anthropic.BetaManagedAgentsSkillParamsUnion
-	for _, s := range skills {
+	for i, s := range skills {
+		if s.SkillID == "" {
+			name := ""
+			if s.SkillRef != nil {
+				name = s.SkillRef.Name
+			}
+			return nil, invalidSpec(fmt.Sprintf("skills[%d].skillRef", i), "Skill %q has no remote id yet", name)
+		}
 		version := optString(s.Version)
-		if s.Type == v1alpha1.SkillCustom {
+		if skillType(s) == v1alpha1.SkillCustom {
 			out = append(out, anthropic.BetaManagedAgentsSkillParamsUnion{
 				OfCustom: &anthropic.BetaManagedAgentsCustomSkillParams{SkillID: s.SkillID, Version: version},
 			})
@@ -159,7 +176,15 @@ func skillParams(skills []v1alpha1.Skill) []anthropic.BetaManagedAgentsSkillPara
 			OfAnthropic: &anthropic.BetaManagedAgentsAnthropicSkillParams{SkillID: s.SkillID, Version: version},
 		})
 	}
-	return out
+	return out, nil
+}
+
+// skillType is the entry's type; a skillRef is always a custom skill.
+func skillType(s v1alpha1.AgentSkill) v1alpha1.SkillType {
+	if s.SkillRef != nil {
+		return v1alpha1.SkillCustom
+	}
+	return s.Type
 }
 
 // multiagentParams builds the multiagent_20261001 form. Every level (advisor, subagents, workflows)

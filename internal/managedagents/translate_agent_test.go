@@ -40,7 +40,7 @@ func fullAgentSpec() *v1alpha1.AgentSpec {
 				InputSchema: rawJSON(`{"type":"object","properties":{"title":{"type":"string","maxLength":120}},"required":["title"],"additionalProperties":false}`)}},
 		},
 		MCPServers: []v1alpha1.MCPServer{{Name: "github", URL: "https://api.githubcopilot.com/mcp/"}},
-		Skills: []v1alpha1.Skill{
+		Skills: []v1alpha1.AgentSkill{
 			{Type: v1alpha1.SkillAnthropic, SkillID: "xlsx"},
 			{Type: v1alpha1.SkillCustom, SkillID: "skill_01abc", Version: "7"},
 		},

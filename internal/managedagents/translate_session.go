@@ -2,6 +2,7 @@ package managedagents
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
@@ -22,6 +23,12 @@ type SessionInputs struct {
 	Title string
 	// GitHubTokens maps the index of a spec.resources entry to the token read from its Secret.
 	GitHubTokens map[int]string
+	// VaultIDs are the remote ids of the Vaults in spec.vaultRefs, in order; they are sent after
+	// spec.vaultIDs.
+	VaultIDs []string
+	// MemoryStoreIDs maps the index of a spec.resources entry with a memoryStoreRef to the
+	// MemoryStore's remote id.
+	MemoryStoreIDs map[int]string
 }
 
 // NewSessionParams translates a SessionSpec into the create request. spec.prompt, when set, becomes
@@ -31,7 +38,10 @@ func NewSessionParams(spec *v1alpha1.SessionSpec, in SessionInputs, owner map[st
 		EnvironmentID: in.EnvironmentID,
 		Title:         optString(in.Title),
 		Metadata:      mergeMetadata(spec.Metadata, owner),
-		VaultIDs:      spec.VaultIDs,
+		VaultIDs:      append(slices.Clone(spec.VaultIDs), in.VaultIDs...),
+	}
+	if len(spec.VaultRefs) != len(in.VaultIDs) {
+		return anthropic.BetaSessionNewParams{}, invalidSpec("vaultRefs", "%d of %d Vaults have a remote id", len(in.VaultIDs), len(spec.VaultRefs))
 	}
 	if in.AgentVersion > 0 {
 		p.Agent.OfBetaManagedAgentsAgents = &anthropic.BetaManagedAgentsAgentParams{ID: in.AgentID, Version: param.NewOpt(in.AgentVersion)}
@@ -39,7 +49,7 @@ func NewSessionParams(spec *v1alpha1.SessionSpec, in SessionInputs, owner map[st
 		p.Agent.OfString = param.NewOpt(in.AgentID)
 	}
 	for i, r := range spec.Resources {
-		u, err := sessionResource(r, in.GitHubTokens[i], fmt.Sprintf("resources[%d]", i))
+		u, err := sessionResource(r, in.GitHubTokens[i], in.MemoryStoreIDs[i], fmt.Sprintf("resources[%d]", i))
 		if err != nil {
 			return anthropic.BetaSessionNewParams{}, err
 		}
@@ -66,7 +76,7 @@ var memoryAccessWire = map[v1alpha1.MemoryStoreAccess]anthropic.BetaManagedAgent
 	"ReadOnly":  anthropic.BetaManagedAgentsMemoryStoreResourceParamAccessReadOnly,
 }
 
-func sessionResource(r v1alpha1.SessionResource, token, field string) (anthropic.BetaSessionNewParamsResourceUnion, error) {
+func sessionResource(r v1alpha1.SessionResource, token, memoryStoreID, field string) (anthropic.BetaSessionNewParamsResourceUnion, error) {
 	var u anthropic.BetaSessionNewParamsResourceUnion
 	switch {
 	case r.GitHubRepository != nil:
@@ -86,8 +96,14 @@ func sessionResource(r v1alpha1.SessionResource, token, field string) (anthropic
 		if m.Access != "" && !ok {
 			return u, invalidSpec(field+".memoryStore.access", "unknown access %q", m.Access)
 		}
+		id := m.MemoryStoreID
+		if m.MemoryStoreRef != nil {
+			if id = memoryStoreID; id == "" {
+				return u, invalidSpec(field+".memoryStore.memoryStoreRef", "MemoryStore %q has no remote id yet", m.MemoryStoreRef.Name)
+			}
+		}
 		u.OfMemoryStore = &anthropic.BetaManagedAgentsMemoryStoreResourceParam{
-			MemoryStoreID: m.MemoryStoreID, Access: access, Instructions: optString(m.Instructions),
+			MemoryStoreID: id, Access: access, Instructions: optString(m.Instructions),
 		}
 	default:
 		return u, invalidSpec(field, "set one of githubRepository, file or memoryStore")

@@ -25,6 +25,10 @@ func TestKubectlExplainShowsFieldDocs(t *testing.T) {
 		"agent.spec.tools.custom":                     "JSON Schema",
 		"environment.spec.networking":                 "Limited",
 		"environment.spec.selfHosted.sandboxTemplate": "runner",
+		"vault.spec.credentials.mcpOAuth":             "refresh",
+		"skill.spec.files.items":                      "SKILL.md",
+		"memorystore.spec.seed":                       "source of truth",
+		"session.spec.vaultRefs":                      "Ready",
 	}
 	for field, want := range cases {
 		// The API server publishes a new CRD's OpenAPI schema a few seconds after installing it.

@@ -85,7 +85,7 @@ func invalidCases() []invalidCase {
 		}
 		return m
 	}
-	return []invalidCase{
+	return append([]invalidCase{
 		// Agent: required fields, enums, patterns, CEL and sizes.
 		{name: "agent without model", why: "model is required by the API", base: baseAgent,
 			create: []mutation{del("spec.model")}, wantField: "spec.model"},
@@ -292,12 +292,9 @@ func invalidCases() []invalidCase {
 			update: []mutation{set("spec.messages", []any{})}, wantField: "spec.messages is append-only"},
 		{name: "budget removed", why: "the API cannot remove a budget and re-add it", base: baseSession,
 			update: []mutation{del("spec.budget")}, wantField: "spec.budget cannot be removed"},
-		{name: "resources added after launch", why: "resources mount at creation", base: baseSession,
-			update:    []mutation{set("spec.resources", yamlValue(`v: [{file: {fileID: file_1}}]`))},
-			wantField: "spec.resources is immutable"},
 		{name: "vault ids added after launch", why: "the API takes vaults at creation only", base: baseSession,
 			update: []mutation{set("spec.vaultIDs", []any{"vlt_1"})}, wantField: "spec.vaultIDs is immutable"},
-	}
+	}, credentialAndContentCases()...)
 }
 
 // TestInvalidManifestsAreRejectedNamingTheField proves that admission, not the controller, stops bad

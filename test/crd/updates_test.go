@@ -10,23 +10,30 @@ import (
 )
 
 // TestAllowedSessionUpdates proves that the immutability rules leave room for the edits that steer a
-// session: appending messages, raising the budget, answering actions, interrupting and retitling.
+// session: appending messages, raising the budget, answering actions, interrupting, retitling, and
+// the resource changes the API takes on a running session (files, a repository's token Secret).
 func TestAllowedSessionUpdates(t *testing.T) {
 	cases := []struct {
 		name   string
+		base   string
 		update []mutation
 	}{
-		{"append a message", []mutation{set("spec.messages", []any{"first", "second"})}},
-		{"raise the budget", []mutation{set("spec.budget.maxListCostUSD", "10.50")}},
-		{"retitle", []mutation{set("spec.title", "new title")}},
-		{"request an interrupt", []mutation{set("spec.interruptRequest", "2026-11-29T10:00:00Z")}},
-		{"answer a confirmation", []mutation{set("spec.toolConfirmations", yamlValue(`v: [{toolUseID: sevt_1, decision: Deny, message: "not now"}]`))}},
-		{"answer a custom tool", []mutation{set("spec.customToolResults", yamlValue(`v: [{toolUseID: sevt_2, text: done}]`))}},
+		{"append a message", baseSession, []mutation{set("spec.messages", []any{"first", "second"})}},
+		{"raise the budget", baseSession, []mutation{set("spec.budget.maxListCostUSD", "10.50")}},
+		{"retitle", baseSession, []mutation{set("spec.title", "new title")}},
+		{"request an interrupt", baseSession, []mutation{set("spec.interruptRequest", "2026-11-29T10:00:00Z")}},
+		{"answer a confirmation", baseSession, []mutation{set("spec.toolConfirmations", yamlValue(`v: [{toolUseID: sevt_1, decision: Deny, message: "not now"}]`))}},
+		{"answer a custom tool", baseSession, []mutation{set("spec.customToolResults", yamlValue(`v: [{toolUseID: sevt_2, text: done}]`))}},
+		{"add a file", baseSession, []mutation{set("spec.resources", yamlValue(`v: [{file: {fileID: file_1}}]`))}},
+		{"remove a file, add another", baseSessionWithResources, []mutation{set("spec.resources", yamlValue(
+			`v: [{githubRepository: {url: "https://github.com/acme/app", tokenSecretRef: {name: github, key: token}}}, {memoryStore: {memoryStoreRef: {name: team-memory}}}, {file: {fileID: file_2}}]`))}},
+		{"point a repository at another token Secret", baseSessionWithResources, []mutation{set("spec.resources", yamlValue(
+			`v: [{githubRepository: {url: "https://github.com/acme/app", tokenSecretRef: {name: github-app, key: token}}}, {memoryStore: {memoryStoreRef: {name: team-memory}}}, {file: {fileID: file_1}}]`))}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testContext(t)
-			obj := parseManifest(t, baseSession)
+			obj := parseManifest(t, tc.base)
 			obj.SetName(uniqueName("session"))
 			if err := k8s.Create(ctx, obj); err != nil {
 				t.Fatal(err)
