@@ -65,11 +65,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		rate429, rate500, rate529 float64
 		retryAfter, latency       time.Duration
 		dropAfter, dropCount      int
-		loseNext                  int
+		loseNext, loseLeaseNext   int
 		loseMode, prefix          string
 	)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8765", "listen address host:port (port 0 picks a free port)")
 	fs.StringVar(&cfg.opts.APIKey, "api-key", "", "the only API key accepted (default: any non-empty key)")
+	fs.StringVar(&cfg.opts.EnvironmentKey, "environment-key", "", "an environment key every self-hosted environment accepts, besides its own (GET /_simulator/environments/{id}/environment-key)")
+	fs.DurationVar(&cfg.opts.WorkLeaseTTL, "work-lease-ttl", simulator.DefaultWorkLeaseTTL, "lease of an acknowledged work item without a heartbeat")
 	fs.DurationVar(&cfg.opts.StepDelay, "step-delay", simulator.DefaultStepDelay, "pause between scripted events of a turn (negative: none)")
 	fs.DurationVar(&cfg.opts.PingInterval, "ping-interval", simulator.DefaultPingInterval, "interval of SSE ping frames")
 	fs.Int64Var(&cfg.opts.Seed, "seed", 1, "seed for rate-based faults")
@@ -84,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&dropAfter, "drop-stream-after", -1, "cut event streams after K events (-1: never)")
 	fs.IntVar(&dropCount, "drop-stream-count", 0, "how many streams --drop-stream-after cuts (0: all)")
 	fs.IntVar(&loseNext, "lose-create-next", 0, "commit the next N session creates but lose their responses")
+	fs.IntVar(&loseLeaseNext, "lose-lease-next", 0, "make the next N work item heartbeats find their lease lapsed (412)")
 	fs.StringVar(&loseMode, "lose-mode", string(simulator.LoseByDroppingConnection), "how a lost response is lost: drop (close the connection) or error (500)")
 	fs.StringVar(&prefix, "fault-path-prefix", "", "limit the --fault-*, --latency and --drop-stream-* faults to paths with this prefix")
 	fs.Var(&specs, "fault", "a fault rule as key=value pairs, e.g. kind=error,status=503,count=2 (repeatable)")
@@ -124,6 +127,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if loseNext > 0 {
 		add(simulator.Fault{Kind: simulator.FaultLoseResponse, Endpoint: "POST /v1/sessions", Count: loseNext,
 			Mode: simulator.LoseMode(loseMode)})
+	}
+	if loseLeaseNext > 0 {
+		add(simulator.Fault{Kind: simulator.FaultLoseLease, Count: loseLeaseNext})
 	}
 	cfg.faults = append(cfg.faults, specs...)
 	return cfg, nil

@@ -28,6 +28,13 @@ func TestParseFlags(t *testing.T) {
 				t.Fatalf("%+v", c)
 			}
 		}},
+		{name: "self-hosted environments", args: []string{"--environment-key", "envkey", "--work-lease-ttl", "5s", "--lose-lease-next", "2"},
+			wantFaults: []simulator.Fault{{Kind: simulator.FaultLoseLease, Count: 2}},
+			check: func(t *testing.T, c config) {
+				if c.opts.EnvironmentKey != "envkey" || c.opts.WorkLeaseTTL != 5*time.Second {
+					t.Fatalf("%+v", c.opts)
+				}
+			}},
 		{name: "zero step delay means none", args: []string{"--step-delay", "0", "--api-key", "k", "--addr", ":0"},
 			check: func(t *testing.T, c config) {
 				if c.opts.StepDelay >= 0 || c.opts.APIKey != "k" || c.addr != ":0" {

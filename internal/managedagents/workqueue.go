@@ -25,13 +25,13 @@ type (
 	WorkQueueStats = anthropic.BetaSelfHostedWorkQueueStats
 )
 
-// Work item states (WorkItem.State, WorkLease.State).
+// Work item states. They are untyped, so they compare with both WorkItem.State and WorkLease.State.
 const (
-	WorkStateQueued   = string(anthropic.BetaSelfHostedWorkStateQueued)
-	WorkStateStarting = string(anthropic.BetaSelfHostedWorkStateStarting)
-	WorkStateActive   = string(anthropic.BetaSelfHostedWorkStateActive)
-	WorkStateStopping = string(anthropic.BetaSelfHostedWorkStateStopping)
-	WorkStateStopped  = string(anthropic.BetaSelfHostedWorkStateStopped)
+	WorkStateQueued   = "queued"
+	WorkStateStarting = "starting"
+	WorkStateActive   = "active"
+	WorkStateStopping = "stopping"
+	WorkStateStopped  = "stopped"
 )
 
 // NoHeartbeat is the expected_last_heartbeat of the first heartbeat after an Ack: it claims the

@@ -1,6 +1,7 @@
 // Package simulator is an in-memory, wire-compatible copy of the Claude Managed
 // Agents API (agents, agent versions, environments, sessions, session events and
-// resources, vaults and credentials, skills, memory stores and memories).
+// resources, vaults and credentials, skills, memory stores and memories, and the work queue
+// of self-hosted environments, which the SDK's own worker runs against).
 //
 // It speaks the same JSON and server-sent events as the hosted API, so the
 // official Go SDK is its client:

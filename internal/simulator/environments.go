@@ -16,6 +16,11 @@ type environment struct {
 	createdAt   time.Time
 	updatedAt   time.Time
 	archivedAt  *time.Time
+
+	// key and queue are a self-hosted environment's own environment key and work queue; both are
+	// unset for a cloud environment.
+	key   string
+	queue *workQueue
 }
 
 var packageManagers = []string{"apt", "cargo", "gem", "go", "npm", "pip"}
@@ -252,6 +257,10 @@ func (s *Server) createEnvironment(r *http.Request) (any, *apiError) {
 	now := s.now()
 	e := &environment{id: s.ids.next("env_"), name: name, description: desc, scope: scope, metadata: md,
 		config: cfg, createdAt: now, updatedAt: now}
+	if cfg["type"] == "self_hosted" {
+		e.key, e.queue = randomToken(environmentKeyPrefix), newWorkQueue()
+		s.envKeys[e.key] = e
+	}
 	s.envs[e.id] = e
 	s.envSeq = append(s.envSeq, e)
 	return e.render(), nil
@@ -356,6 +365,12 @@ func (s *Server) deleteEnvironment(r *http.Request) (any, *apiError) {
 	e, err := s.envLocked(r.PathValue("id"))
 	if err != nil {
 		return nil, err
+	}
+	if e.queue != nil {
+		for _, w := range e.queue.items {
+			s.stopWorkLocked(e, w)
+		}
+		delete(s.envKeys, e.key)
 	}
 	delete(s.envs, e.id)
 	s.envSeq = slices.DeleteFunc(s.envSeq, func(x *environment) bool { return x == e })

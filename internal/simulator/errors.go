@@ -13,6 +13,8 @@ type apiError struct {
 	msg    string
 	code   string         // error.details.error_code, optional
 	extra  map[string]any // further error fields, e.g. conflicting_memory_id
+	// details are further error.details fields, such as a lost lease's current_state.
+	details map[string]any
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.typ, e.msg) }
@@ -71,8 +73,15 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	for k, v := range e.extra {
 		body[k] = v
 	}
-	if e.code != "" {
-		body["details"] = map[string]any{"error_code": e.code}
+	if e.code != "" || len(e.details) > 0 {
+		details := map[string]any{}
+		for k, v := range e.details {
+			details[k] = v
+		}
+		if e.code != "" {
+			details["error_code"] = e.code
+		}
+		body["details"] = details
 	}
 	writeJSON(w, e.status, map[string]any{
 		"type":       "error",

@@ -192,10 +192,7 @@ func (s *Server) parseUserEventLocked(item any, p string, sess *session, initial
 	case "user.define_outcome":
 		return s.parseDefineOutcome(o)
 	case "user.tool_result":
-		if env := s.envs[sess.envID]; env == nil || env.config["type"] != "self_hosted" {
-			return userInput{}, errBadRequest("%s: user.tool_result is only accepted in self_hosted environments", o.at("type"))
-		}
-		return userInput{}, errBadRequest("%s: self_hosted tool execution is not simulated", o.at("type"))
+		return parseToolResult(o, sess, s.selfHostedLocked(sess))
 	case "system.message":
 		return userInput{}, errBadRequest("%s: system.message is not supported by this session's model", o.at("type"))
 	default:
@@ -298,27 +295,49 @@ func parseToolConfirmation(o jobj, sess *session) (userInput, *apiError) {
 	return userInput{fields: fields, callID: id, answer: answer{allow: result == "allow", text: msg}}, nil
 }
 
-func parseCustomToolResult(o jobj, sess *session) (userInput, *apiError) {
-	if err := o.only("type", "custom_tool_use_id", "content", "is_error", "session_thread_id"); err != nil {
-		return userInput{}, err
+// resultBody is the part that user.custom_tool_result and user.tool_result share: the id of the
+// call they answer (under idKey), is_error and the content blocks.
+type resultBody struct {
+	id      string
+	isError bool
+	content []any
+	text    string
+}
+
+func parseResultBody(o jobj, idKey string) (resultBody, *apiError) {
+	var b resultBody
+	if err := o.only("type", idKey, "content", "is_error", "session_thread_id"); err != nil {
+		return b, err
 	}
-	id, err := o.reqStr("custom_tool_use_id")
-	if err != nil {
-		return userInput{}, err
+	var err *apiError
+	if b.id, err = o.reqStr(idKey); err != nil {
+		return b, err
 	}
-	isError, _, err := o.boolean("is_error")
-	if err != nil {
-		return userInput{}, err
+	if b.isError, _, err = o.boolean("is_error"); err != nil {
+		return b, err
 	}
 	content, texts, err := parseContent(o, false, "text", "image", "document", "search_result")
 	if err != nil {
+		return b, err
+	}
+	b.content, b.text = content, strings.Join(texts, "\n")
+	return b, nil
+}
+
+func (b resultBody) input(typ, idKey string) userInput {
+	fields := map[string]any{"type": typ, idKey: b.id, "content": b.content, "is_error": b.isError}
+	return userInput{fields: fields, callID: b.id, answer: answer{allow: true, text: b.text, isError: b.isError}}
+}
+
+func parseCustomToolResult(o jobj, sess *session) (userInput, *apiError) {
+	b, err := parseResultBody(o, "custom_tool_use_id")
+	if err != nil {
 		return userInput{}, err
 	}
-	if call := sess.pendingCall(id); call == nil || call.kind != callCustom {
-		return userInput{}, errBadRequest("%s: %s is not a custom tool use awaiting a result", o.at("custom_tool_use_id"), id)
+	if call := sess.pendingCall(b.id); call == nil || call.kind != callCustom {
+		return userInput{}, errBadRequest("%s: %s is not a custom tool use awaiting a result", o.at("custom_tool_use_id"), b.id)
 	}
-	fields := map[string]any{"type": "user.custom_tool_result", "custom_tool_use_id": id, "content": content, "is_error": isError}
-	return userInput{fields: fields, callID: id, answer: answer{allow: true, text: strings.Join(texts, "\n"), isError: isError}}, nil
+	return b.input("user.custom_tool_result", "custom_tool_use_id"), nil
 }
 
 func (s *Server) parseDefineOutcome(o jobj) (userInput, *apiError) {
@@ -373,10 +392,14 @@ func (s *Server) applyUserEventLocked(sess *session, in userInput) *event {
 	ev := s.appendEventLocked(sess, in.fields)
 	switch in.kind() {
 	case "user.message":
+		s.ensureWorkLocked(sess)
 		s.enqueueLocked(sess, turnInput{prompt: in.prompt})
 	case "user.define_outcome":
 		sess.outcomes = append(sess.outcomes, in.outcome)
+		s.ensureWorkLocked(sess)
 		s.enqueueLocked(sess, turnInput{prompt: in.prompt, outcome: in.outcome})
+	case "user.tool_result":
+		sess.deliverSandboxLocked(in.callID, toolOutcome{text: in.answer.text, isError: in.answer.isError})
 	case "user.interrupt":
 		s.interruptLocked(sess)
 	case "user.tool_confirmation", "user.custom_tool_result":

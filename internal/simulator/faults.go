@@ -40,6 +40,14 @@ const (
 	LoseByError LoseMode = "error"
 )
 
+// FaultLoseLease makes a work item heartbeat find its lease lapsed: the item goes back to the queue
+// first, so the heartbeat answers 412 and the worker that held the lease loses it. It matches only
+// heartbeats.
+const FaultLoseLease FaultKind = "lose_lease"
+
+// heartbeatEndpoint is the route a FaultLoseLease applies to.
+const heartbeatEndpoint = "POST /v1/environments/{id}/work/{work_id}/heartbeat"
+
 // streamEndpoint is the route a FaultDropStream applies to.
 const streamEndpoint = "GET /v1/sessions/{id}/events/stream"
 
@@ -87,6 +95,7 @@ func (f *Fault) normalize() error {
 		if f.AfterEvents < 0 {
 			return errors.New("after_events must be >= 0")
 		}
+	case FaultLoseLease:
 	case FaultLoseResponse:
 		if f.Mode == "" {
 			f.Mode = LoseByDroppingConnection
@@ -95,7 +104,7 @@ func (f *Fault) normalize() error {
 			return fmt.Errorf("mode must be %q or %q", LoseByDroppingConnection, LoseByError)
 		}
 	default:
-		return fmt.Errorf("kind must be error, latency, drop_stream or lose_response, got %q", f.Kind)
+		return fmt.Errorf("kind must be error, latency, drop_stream, lose_response or lose_lease, got %q", f.Kind)
 	}
 	if f.Rate < 0 || f.Rate > 1 {
 		return errors.New("rate must be between 0 and 1")
@@ -119,6 +128,8 @@ func (f *Fault) matches(method, path, endpoint string) bool {
 		return endpoint == streamEndpoint
 	case FaultLoseResponse:
 		return method != http.MethodGet && endpoint != streamEndpoint
+	case FaultLoseLease:
+		return endpoint == heartbeatEndpoint
 	}
 	return true
 }
@@ -141,6 +152,7 @@ type faultPlan struct {
 	retryAfter      string
 	dropStreamAfter int    // -1: no drop
 	lose            *Fault // a lose_response rule, claimed only if the request succeeds
+	loseLease       bool   // the heartbeat's item loses its lease first
 }
 
 // plan evaluates the rules for one request, consuming their counts.
@@ -172,6 +184,8 @@ func (fs *faults) plan(method, path, endpoint string) faultPlan {
 				if p.dropStreamAfter < 0 {
 					p.dropStreamAfter, fired = f.AfterEvents, true
 				}
+			case FaultLoseLease:
+				p.loseLease, fired = true, true
 			case FaultLoseResponse:
 				// Not fired yet: a request that fails loses nothing, so
 				// the rule waits for a success (see claim).
@@ -276,6 +290,11 @@ func (s *Server) RateLimitNext(n int, retryAfter time.Duration) {
 // DropNextStream cuts the next event stream after afterEvents events.
 func (s *Server) DropNextStream(afterEvents int) {
 	_, _ = s.AddFault(Fault{Kind: FaultDropStream, AfterEvents: afterEvents, Count: 1})
+}
+
+// LoseNextLease makes the next work item heartbeat find its lease lapsed (see FaultLoseLease).
+func (s *Server) LoseNextLease() {
+	_, _ = s.AddFault(Fault{Kind: FaultLoseLease, Count: 1})
 }
 
 // LoseNextResponse commits the next request to endpoint (e.g. "POST

@@ -34,6 +34,11 @@ type pendingCallInfo struct {
 	kind   callKind
 	name   string
 	server string
+	// sandbox: a self-hosted environment's sandbox runs the call and posts its user.tool_result.
+	sandbox bool
+	// quote: the agent quotes the result in a message; command is the bash command it ran.
+	quote   bool
+	command string
 }
 
 // answer is the user's reply to a pending call.
@@ -67,7 +72,7 @@ type turn struct {
 var directiveRE = regexp.MustCompile(`\[\[([a-z_]+)(?::(.*?))?\]\]`)
 
 var knownDirectives = map[string]bool{
-	"tool": true, "ask": true, "mcp": true, "custom": true, "refuse": true, "error": true,
+	"tool": true, "ask": true, "bash": true, "mcp": true, "custom": true, "refuse": true, "error": true,
 	"budget": true, "long": true, "slow": true, "think": true, "outcome": true,
 }
 
@@ -108,6 +113,7 @@ func (sess *session) stopTurnLocked() {
 		sess.turn = nil
 	}
 	sess.paused = nil
+	sess.sandboxWaits = nil
 }
 
 // enqueueLocked queues a prompt; it runs now if the session is free. A new
@@ -169,6 +175,9 @@ func (s *Server) answerLocked(sess *session, id string, ans answer) {
 		return
 	}
 	t.answers[id] = ans
+	if call := t.calls[id]; ans.allow && call != nil && call.sandbox {
+		s.expectSandboxLocked(sess, id)
+	}
 	var open []any
 	for _, w := range t.waiting {
 		if _, ok := t.answers[w]; !ok {
@@ -365,6 +374,8 @@ func (s *Server) runDirective(t *turn, d directive) flow {
 	switch d.name {
 	case "tool", "ask":
 		return s.toolCall(t, d, d.name == "ask")
+	case "bash":
+		return s.bashDirective(t, d)
 	case "mcp":
 		return s.mcpCall(t, d)
 	case "custom":

@@ -113,6 +113,8 @@ func directiveCases(autoAgent, bareAgent string) []directiveCase {
 			wantStop: "end_turn", check: checkEchoTurn},
 		{name: "allowed built-in tool", prompt: "[[tool:read:/etc/hosts]] look",
 			wantSeq: []string{"agent.tool_use", "agent.tool_result", "agent.message"}, wantStop: "end_turn", check: checkAllowedToolTurn},
+		{name: "bash directive quotes the output", agent: autoAgent, prompt: "[[bash:ls -l]]",
+			wantSeq: []string{"agent.tool_use", "agent.tool_result", "agent.message"}, wantStop: "end_turn", check: checkBashDirectiveTurn},
 		{name: "auto policy allows", agent: autoAgent, prompt: "[[tool:grep]]",
 			wantSeq: []string{"agent.tool_use", "agent.tool_result"}, wantStop: "end_turn", check: checkAutoPolicyTurn},
 		{name: "disabled tool is not called", prompt: "[[tool:web_fetch]]", wantStop: "end_turn", check: checkDisabledToolTurn},
@@ -165,6 +167,18 @@ func checkAllowedToolTurn(t *testing.T, turn directiveTurn) {
 	if use.Name != "read" || use.EvaluatedPermission != "allow" || use.Evaluation.Type != "always_allow" ||
 		input["file_path"] != "/etc/hosts" || res.ToolUseID != use.ID {
 		t.Fatalf("tool use %s result %s", use.RawJSON(), res.RawJSON())
+	}
+}
+
+// checkBashDirectiveTurn: in a cloud environment the output is the simulator's own, quoted like a
+// sandbox's real one.
+func checkBashDirectiveTurn(t *testing.T, turn directiveTurn) {
+	use, _ := find(turn.evs, "agent.tool_use")
+	if input, _ := use.Input.(map[string]any); use.Name != "bash" || input["command"] != "ls -l" {
+		t.Fatalf("tool use %s", use.RawJSON())
+	}
+	if m := messages(turn.evs); len(m) == 0 || m[0] != "I ran `ls -l`; it printed:\nsimulated bash output" {
+		t.Fatalf("messages %q", m)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +40,14 @@ type Options struct {
 	Seed int64
 	// Now is the clock used for timestamps. Nil means time.Now.
 	Now func() time.Time
+	// EnvironmentKey, if non-empty, is an environment key that every self-hosted environment
+	// accepts, so a demo or a test can put it in a Secret before the environment exists. Either way
+	// each self-hosted environment also gets its own key at creation (see Server.EnvironmentKey).
+	EnvironmentKey string
+	// WorkLeaseTTL is the lease of an acknowledged work item when a heartbeat asks for no other TTL:
+	// a starting or active item that goes this long without a heartbeat goes back to the queue.
+	// Zero means DefaultWorkLeaseTTL.
+	WorkLeaseTTL time.Duration
 }
 
 // Server is the simulator. It is an http.Handler, so httptest.NewServer(sim)
@@ -69,6 +76,12 @@ type Server struct {
 	skills    registry[*skill]
 	memStores registry[*memoryStore]
 
+	// The work queues of self-hosted environments (work.go): every item by id, the live items by
+	// their sessions token, and each environment's own key.
+	workItems map[string]*workItem
+	tokens    map[string]*workItem
+	envKeys   map[string]*environment
+
 	closed  bool
 	closing chan struct{}
 	turns   sync.WaitGroup
@@ -95,6 +108,9 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.WorkLeaseTTL <= 0 {
+		opts.WorkLeaseTTL = DefaultWorkLeaseTTL
+	}
 	s := &Server{
 		opts:     opts,
 		stats:    newStats(),
@@ -107,6 +123,10 @@ func New(opts Options) *Server {
 		vaults:    newRegistry[*vault](),
 		skills:    newRegistry[*skill](),
 		memStores: newRegistry[*memoryStore](),
+
+		workItems: map[string]*workItem{},
+		tokens:    map[string]*workItem{},
+		envKeys:   map[string]*environment{},
 	}
 	s.routes()
 	return s
@@ -155,6 +175,14 @@ func (s *Server) routes() {
 	handle("POST /v1/environments/{id}", s.updateEnvironment)
 	handle("DELETE /v1/environments/{id}", s.deleteEnvironment)
 	handle("POST /v1/environments/{id}/archive", s.archiveEnvironment)
+	handle("GET /v1/environments/{id}/work/poll", s.pollWork)
+	handle("GET /v1/environments/{id}/work/stats", s.workStats)
+	handle("GET /v1/environments/{id}/work", s.listWork)
+	handle("GET /v1/environments/{id}/work/{work_id}", s.getWork)
+	handle("POST /v1/environments/{id}/work/{work_id}", s.updateWork)
+	handle("POST /v1/environments/{id}/work/{work_id}/ack", s.ackWork)
+	handle("POST /v1/environments/{id}/work/{work_id}/heartbeat", s.heartbeatWork)
+	handle("POST /v1/environments/{id}/work/{work_id}/stop", s.stopWork)
 
 	handle("POST /v1/sessions", s.createSession)
 	handle("GET /v1/sessions", s.listSessions)
@@ -181,6 +209,7 @@ func (s *Server) routes() {
 	a.HandleFunc("DELETE /_simulator/faults", s.handleFaults)
 	s.loadRoutes(a)
 	s.inspectRoutes(a)
+	a.HandleFunc("GET /_simulator/environments/{id}/environment-key", s.handleEnvironmentKey)
 	a.HandleFunc("GET /_simulator/health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
@@ -222,11 +251,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, plan.err)
 		return
 	}
-	if err := s.authenticate(r); err != nil {
+	p, err := s.authenticate(r)
+	if err == nil {
+		err = s.authorize(p, pattern, r.URL.Path)
+	}
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if plan.dropStreamAfter >= 0 || plan.lose != nil {
+	if plan.dropStreamAfter >= 0 || plan.lose != nil || plan.loseLease {
 		r = r.WithContext(context.WithValue(r.Context(), planKey{}, plan))
 	}
 	s.mux.ServeHTTP(w, r)
@@ -239,34 +272,6 @@ func planFrom(r *http.Request) faultPlan {
 		return p
 	}
 	return faultPlan{dropStreamAfter: -1}
-}
-
-func (s *Server) authenticate(r *http.Request) *apiError {
-	key := r.Header.Get("x-api-key")
-	if key == "" {
-		if auth := r.Header.Get("authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-			key = strings.TrimSpace(auth[7:])
-		}
-	}
-	if key == "" {
-		return &apiError{status: http.StatusUnauthorized, typ: "authentication_error",
-			msg: "x-api-key header or authorization bearer token is required"}
-	}
-	if s.opts.APIKey != "" && key != s.opts.APIKey {
-		return &apiError{status: http.StatusUnauthorized, typ: "authentication_error", msg: "invalid x-api-key"}
-	}
-	accepted := betasFor(r.URL.Path)
-	if len(accepted) == 0 {
-		return nil
-	}
-	for _, v := range r.Header.Values("anthropic-beta") {
-		for _, b := range strings.Split(v, ",") {
-			if slices.Contains(accepted, strings.TrimSpace(b)) {
-				return nil
-			}
-		}
-	}
-	return errBadRequest("this endpoint is in beta: the anthropic-beta header must include %s", quoteList(accepted))
 }
 
 // Beta headers of the API families besides Managed Agents.
@@ -308,6 +313,10 @@ func (s *Server) jsonEndpoint(f apiFunc) http.Handler {
 		case lost && mode == LoseByError:
 			writeError(w, &apiError{status: http.StatusInternalServerError, typ: "api_error",
 				msg: "internal server error"})
+			return
+		}
+		if _, empty := v.(noContent); empty {
+			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		writeJSON(w, http.StatusOK, v)

@@ -50,8 +50,11 @@ type session struct {
 	events []*event
 	subs   map[*subscriber]struct{}
 
-	turn         *turn // the turn whose goroutine is running, if any
-	paused       *turn // a turn idling with requires_action, waiting for answers
+	turn   *turn // the turn whose goroutine is running, if any
+	paused *turn // a turn idling with requires_action, waiting for answers
+	// sandboxWaits are the built-in tool calls of a self-hosted session waiting for the worker's
+	// user.tool_result, by tool use id (sandbox.go).
+	sandboxWaits map[string]*sandboxWait
 	queue        []turnInput
 	budgetPaused bool // idled with budget_reached; user.message is refused
 }
@@ -372,6 +375,8 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 	}
 	s.sessions[sess.id] = sess
 	s.sessSeq = append(s.sessSeq, sess)
+	// A self-hosted environment's sessions are handed to a worker as soon as they exist.
+	s.ensureWorkLocked(sess)
 	for _, in := range inputs {
 		s.applyUserEventLocked(sess, in)
 	}
@@ -436,6 +441,7 @@ func (s *Server) archiveSession(r *http.Request) (any, *apiError) {
 		now := s.now()
 		sess.archivedAt, sess.updatedAt = &now, now
 		sess.paused, sess.queue = nil, nil
+		s.stopSessionWorkLocked(sess)
 	}
 	return sess.render(s.now()), nil
 }
@@ -451,6 +457,7 @@ func (s *Server) deleteSession(r *http.Request) (any, *apiError) {
 		return nil, errBadRequest("session %s is %s; interrupt it and wait for idle before deleting", sess.id, sess.status)
 	}
 	sess.paused, sess.queue = nil, nil
+	s.stopSessionWorkLocked(sess)
 	// Open streams see session.deleted, then end.
 	s.appendEventLocked(sess, map[string]any{"type": "session.deleted"})
 	for sub := range sess.subs {

@@ -23,12 +23,17 @@ func evaluation(policy string) (string, map[string]any) {
 	}
 }
 
-func toolInput(name, arg string) map[string]any {
+// toolInput is a scripted tool call's input. In a sandbox the file tools' default paths are
+// relative, because the SDK's tools confine them to the workspace.
+func toolInput(name, arg string, sandbox bool) map[string]any {
 	or := func(def string) string {
-		if arg == "" {
-			return def
+		if arg != "" {
+			return arg
 		}
-		return arg
+		if sandbox {
+			return strings.TrimPrefix(def, "/workspace/")
+		}
+		return def
 	}
 	switch name {
 	case "bash":
@@ -56,6 +61,12 @@ func textContent(text string) []any {
 
 func (s *Server) toolCall(t *turn, d directive, forceAsk bool) flow {
 	name, arg, _ := strings.Cut(d.arg, ":")
+	return s.builtinCall(t, name, arg, forceAsk, false)
+}
+
+// builtinCall runs one built-in tool call: agent.tool_use, then, unless it needs confirmation, its
+// result (see finishCall). quote makes the agent quote the result in a message.
+func (s *Server) builtinCall(t *turn, name, arg string, forceAsk, quote bool) flow {
 	policy, ok := toolsetPolicy(s.snapshotOf(t), name)
 	if !ok {
 		return s.sayFlow(t, fmt.Sprintf("The %s tool is not available to this agent.", name))
@@ -64,15 +75,44 @@ func (s *Server) toolCall(t *turn, d directive, forceAsk bool) flow {
 		policy = "always_ask"
 	}
 	perm, eval := evaluation(policy)
-	id, ok := s.emit(t, map[string]any{"type": "agent.tool_use", "name": name, "input": toolInput(name, arg),
-		"evaluated_permission": perm, "evaluation": eval})
+	var id string
+	var call *pendingCallInfo
+	ok = s.step(t, func(sess *session) {
+		sandbox := sandboxTools[name] && s.selfHostedLocked(sess)
+		input := toolInput(name, arg, sandbox)
+		call = &pendingCallInfo{kind: callTool, name: name, sandbox: sandbox, quote: quote}
+		call.command, _ = input["command"].(string)
+		id = s.appendEventLocked(sess, map[string]any{"type": "agent.tool_use", "name": name, "input": input,
+			"evaluated_permission": perm, "evaluation": eval}).id
+		if sandbox && perm != "ask" {
+			s.expectSandboxLocked(sess, id)
+		}
+	})
 	if !ok {
 		return flowStop
 	}
 	if perm == "ask" {
-		return s.waitFor(t, id, &pendingCallInfo{kind: callTool, name: name})
+		return s.waitFor(t, id, call)
 	}
-	return s.toolResult(t, id, &pendingCallInfo{kind: callTool, name: name})
+	return s.finishCall(t, id, call)
+}
+
+// finishCall produces an allowed built-in call's result: a sandbox's user.tool_result in a
+// self-hosted environment, a simulated agent.tool_result otherwise.
+func (s *Server) finishCall(t *turn, id string, call *pendingCallInfo) flow {
+	out := toolOutcome{text: simulatedOutput(call)}
+	if call.sandbox {
+		var ok bool
+		if out, ok = s.awaitSandbox(t, id); !ok {
+			return flowStop
+		}
+	} else if s.toolResult(t, id, call) == flowStop {
+		return flowStop
+	}
+	if call.quote {
+		return s.sayFlow(t, quoteOutput(call, out))
+	}
+	return flowNext
 }
 
 func (s *Server) mcpCall(t *turn, d directive) flow {
@@ -128,12 +168,20 @@ func (s *Server) sayFlow(t *turn, text string) flow {
 	return flowStop
 }
 
+// simulatedOutput is the text of a tool result that the simulator makes up.
+func simulatedOutput(call *pendingCallInfo) string {
+	if call.kind == callMCP {
+		return fmt.Sprintf("simulated %s/%s output", call.server, call.name)
+	}
+	return fmt.Sprintf("simulated %s output", call.name)
+}
+
 func (s *Server) toolResult(t *turn, id string, call *pendingCallInfo) flow {
 	ev := map[string]any{"type": "agent.tool_result", "tool_use_id": id, "is_error": false,
-		"content": textContent(fmt.Sprintf("simulated %s output", call.name))}
+		"content": textContent(simulatedOutput(call))}
 	if call.kind == callMCP {
 		ev = map[string]any{"type": "agent.mcp_tool_result", "mcp_tool_use_id": id, "is_error": false,
-			"content": textContent(fmt.Sprintf("simulated %s/%s output", call.server, call.name))}
+			"content": textContent(simulatedOutput(call))}
 	}
 	ok := s.step(t, func(sess *session) {
 		switch call.name {
@@ -180,6 +228,10 @@ func (s *Server) deliverAnswers(t *turn) bool {
 				verb = "failed"
 			}
 			if !s.say(t, fmt.Sprintf("The custom tool %s %s: %s", call.name, verb, ans.text)) {
+				return false
+			}
+		case ans.allow && call.kind == callTool:
+			if s.finishCall(t, id, call) == flowStop {
 				return false
 			}
 		case ans.allow:
