@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# The operator's image: the manager binary alone on distroless/static, running as the nonroot user
-# (65532) that the Helm chart's securityContext expects. Build it for several platforms with
+# The operator's image: the manager binary on distroless/static, running as the nonroot user
+# (65532) that the Helm chart's securityContext expects, and the static sandbox runner, which a
+# sandbox Pod's init container copies out of this image (sandbox-runner install PATH). Build it
+# for several platforms with
 #   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/managed-agents-operator:TAG --push .
 
 ARG GO_VERSION=1.26
@@ -17,12 +19,15 @@ COPY cmd/ cmd/
 COPY internal/ internal/
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o /out/manager ./cmd/manager
+    go build -trimpath -ldflags="-s -w" -o /out/manager ./cmd/manager && \
+    CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o /out/sandbox-runner ./cmd/sandbox-runner
 
 FROM gcr.io/distroless/static-debian12:nonroot
 LABEL org.opencontainers.image.title="managed-agents-operator" \
       org.opencontainers.image.description="Kubernetes operator for Claude Managed Agents" \
       org.opencontainers.image.source="https://github.com/anthropics/managed-agents-operator"
 COPY --from=build /out/manager /manager
+COPY --from=build /out/sandbox-runner /sandbox-runner
 USER 65532:65532
 ENTRYPOINT ["/manager"]

@@ -90,9 +90,10 @@ dashboard: ## Render docs/img/dashboard.png from a metrics capture (see docs/obs
 	cd hack/observability && go run ./cmd/render -in ../../docs/img/metrics-capture.txt.gz -out ../../docs/img/dashboard.png
 
 .PHONY: build
-build: ## Build the manager, simulator and kubectl plugin into ./bin.
+build: ## Build the manager, simulator, sandbox runner and kubectl plugin into ./bin.
 	go build -o $(BIN)/manager ./cmd/manager
 	go build -o $(BIN)/simulator ./cmd/simulator
+	CGO_ENABLED=0 go build -o $(BIN)/sandbox-runner ./cmd/sandbox-runner
 
 .PHONY: bench
 bench: ## Benchmarks (control plane, simulator, manager, load driver): prints the table, writes bench/results/latest.{md,json}.
