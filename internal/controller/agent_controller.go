@@ -129,7 +129,7 @@ func (c *agentConnection) update(ctx context.Context, current observation) (obse
 }
 
 // record keeps the remote version and a short history of the versions the operator saw appear.
-func (c *agentConnection) record(current observation, reason string) {
+func (c *agentConnection) record(current observation, reason Reason) {
 	remote := current.remote.(*managedagents.Agent)
 	st := &c.agent.Status
 	if reason != "" || st.Version != remote.Version || st.ID != remote.ID {
@@ -137,7 +137,7 @@ func (c *agentConnection) record(current observation, reason string) {
 			reason = ReasonUpdated
 		}
 		st.VersionHistory = prependVersion(st.VersionHistory, v1alpha1.AgentVersionRecord{
-			Version: remote.Version, ObservedGeneration: c.agent.Generation, Time: nowTime(), Reason: reason,
+			Version: remote.Version, ObservedGeneration: c.agent.Generation, Time: nowTime(), Reason: string(reason),
 		})
 	}
 	st.Version = remote.Version

@@ -300,7 +300,7 @@ func TestAgentTransientFailureWarnsOnce(t *testing.T) {
 	agent = waitAgent(t, client.ObjectKeyFromObject(agent), "Ready after the outage", func(a *v1alpha1.Agent) bool { return isReady(a.Status.Conditions) })
 	warnings := 0
 	for _, e := range objectEvents(t, agent) {
-		if e.Type == corev1.EventTypeWarning && e.Reason == controller.ReasonAPIUnavailable {
+		if e.Type == corev1.EventTypeWarning && e.Reason == string(controller.ReasonAPIUnavailable) {
 			warnings++
 		}
 	}

@@ -13,7 +13,7 @@ import (
 // try again. A terminal failure waits for a spec or Secret change (both trigger a reconcile), so a
 // rejected spec never turns into a hot loop.
 type failure struct {
-	reason  string
+	reason  Reason
 	message string
 	result  ctrl.Result
 	// err is returned to controller-runtime for its exponential backoff (transient failures only).
@@ -71,7 +71,7 @@ func classifyFailure(err error) failure {
 // referenceError says that something the object points at (a ConfigMap, another Agent) is missing
 // or not ready. A watch re-queues the object when it appears.
 type referenceError struct {
-	reason  string
+	reason  Reason
 	message string
 }
 

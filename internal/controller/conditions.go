@@ -5,64 +5,73 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
 )
 
-// Reasons of the Ready and Synced conditions. They are also the reasons of the Events emitted
-// for the same transitions.
+// maxConditionMessage is the API server's limit on a condition message, in bytes.
+const maxConditionMessage = 32768
+
+// Reason says why a condition has its status; the Event that reports a transition carries the same
+// reason. Every reason of the controllers is declared in this file, so that users who match on them
+// (alerts, kubectl wait, scripts) find them in one place.
+type Reason string
+
+// Reasons of the Ready, Synced and Paused conditions of every kind, and of their Events.
 const (
-	ReasonCreated             = "Created"
-	ReasonUpdated             = "Updated"
-	ReasonAdopted             = "Adopted"
-	ReasonUpToDate            = "UpToDate"
-	ReasonDriftCorrected      = "DriftCorrected"
-	ReasonCredentialsNotFound = "CredentialsNotFound"
-	ReasonUnauthorized        = "Unauthorized"
-	ReasonInvalidSpec         = "InvalidSpec"
-	ReasonConfigMapNotFound   = "ConfigMapNotFound"
-	ReasonReferenceNotReady   = "ReferenceNotReady"
-	ReasonRateLimited         = "RateLimited"
-	ReasonAPIUnavailable      = "APIUnavailable"
-	ReasonRemoteArchived      = "RemoteArchived"
-	ReasonRemoteNotFound      = "RemoteNotFound"
-	ReasonNameConflict        = "NameConflict"
-	ReasonPaused              = "Paused"
-	ReasonNotPaused           = "NotPaused"
-	ReasonSynced              = "Synced"
-	ReasonDeleting            = "Deleting"
-	ReasonArchived            = "Archived"
-	ReasonDeleted             = "Deleted"
-	ReasonRetained            = "Retained"
-	ReasonDeletionBlocked     = "DeletionBlocked"
+	ReasonCreated             Reason = "Created"
+	ReasonUpdated             Reason = "Updated"
+	ReasonAdopted             Reason = "Adopted"
+	ReasonUpToDate            Reason = "UpToDate"
+	ReasonDriftCorrected      Reason = "DriftCorrected"
+	ReasonCredentialsNotFound Reason = "CredentialsNotFound"
+	ReasonUnauthorized        Reason = "Unauthorized"
+	ReasonInvalidSpec         Reason = "InvalidSpec"
+	ReasonConfigMapNotFound   Reason = "ConfigMapNotFound"
+	ReasonReferenceNotReady   Reason = "ReferenceNotReady"
+	ReasonRateLimited         Reason = "RateLimited"
+	ReasonAPIUnavailable      Reason = "APIUnavailable"
+	ReasonRemoteArchived      Reason = "RemoteArchived"
+	ReasonRemoteNotFound      Reason = "RemoteNotFound"
+	ReasonNameConflict        Reason = "NameConflict"
+	ReasonPaused              Reason = "Paused"
+	ReasonNotPaused           Reason = "NotPaused"
+	ReasonSynced              Reason = "Synced"
+	ReasonDeleting            Reason = "Deleting"
+	ReasonArchived            Reason = "Archived"
+	ReasonDeleted             Reason = "Deleted"
+	ReasonRetained            Reason = "Retained"
+	ReasonDeletionBlocked     Reason = "DeletionBlocked"
 )
 
 // Session reasons, of its conditions and of the Events that go with them. A finished Session's
 // phase is also the reason of its finish Event; the TurnComplete reasons are in sessionstatus.
 const (
-	ReasonLaunched     = "Launched"
-	ReasonResolved     = "Resolved"
-	ReasonLaunchFailed = "LaunchFailed"
+	ReasonLaunched     Reason = "Launched"
+	ReasonResolved     Reason = "Resolved"
+	ReasonLaunchFailed Reason = "LaunchFailed"
 	// ReasonFieldsRejected: the API refused the title, metadata or budget the spec asks for; the
 	// session goes on, and the fields are tried again at the next spec change or resync.
-	ReasonFieldsRejected = "RemoteFieldsRejected"
-	ReasonInterrupt      = "InterruptSent"
-	ReasonExpired        = "Expired"
+	ReasonFieldsRejected Reason = "RemoteFieldsRejected"
+	ReasonInterrupt      Reason = "InterruptSent"
+	ReasonExpired        Reason = "Expired"
 )
 
 // setCondition sets a condition with the object's generation and reports whether it made a
 // transition: its status, reason or observed generation changed. A new message alone (a retry whose
 // error carries another request id) is not a transition, so callers that emit an Event only for a
 // transition never emit one per retry.
-func setCondition(conds *[]metav1.Condition, generation int64, condType string, status metav1.ConditionStatus, reason, message string) bool {
+// It takes a Reason or, where a reason comes from a computed state (a Session phase), a string.
+func setCondition[R Reason | string](conds *[]metav1.Condition, generation int64, condType string, status metav1.ConditionStatus, reason R, message string) bool {
 	old := meta.FindStatusCondition(*conds, condType)
-	transition := old == nil || old.Status != status || old.Reason != reason || old.ObservedGeneration != generation
+	transition := old == nil || old.Status != status || old.Reason != string(reason) || old.ObservedGeneration != generation
 	meta.SetStatusCondition(conds, metav1.Condition{
-		Type: condType, Status: status, Reason: reason, Message: truncate(message, 32768), ObservedGeneration: generation,
+		Type: condType, Status: status, Reason: string(reason), Message: sessionevents.Truncate(message, maxConditionMessage), ObservedGeneration: generation,
 	})
 	return transition
 }
 
 // setSynced sets Synced: whether the operator's last attempt to reach the API worked.
-func setSynced(conds *[]metav1.Condition, generation int64, ok bool, reason, message string) bool {
+func setSynced(conds *[]metav1.Condition, generation int64, ok bool, reason Reason, message string) bool {
 	return setCondition(conds, generation, v1alpha1.ConditionSynced, conditionStatus(ok), reason, message)
 }
 
@@ -90,17 +99,4 @@ func hasCondition(conds []metav1.Condition, condType string) bool {
 // isSynced reports whether the Synced condition is True.
 func isSynced(conds []metav1.Condition) bool {
 	return meta.IsStatusConditionTrue(conds, v1alpha1.ConditionSynced)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	cut := n - len(mark)
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + mark
 }

@@ -133,6 +133,6 @@ func (c *environmentConnection) update(ctx context.Context, current observation)
 	return c.observed(updated), nil
 }
 
-func (c *environmentConnection) record(current observation, _ string) {
+func (c *environmentConnection) record(current observation, _ Reason) {
 	c.env.Status.Name = current.remote.(*managedagents.Environment).Name
 }

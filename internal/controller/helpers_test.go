@@ -99,15 +99,15 @@ func waitEnvironment(t *testing.T, key client.ObjectKey, what string, check func
 	return env
 }
 
-func hasReason(conds []metav1.Condition, reason string) bool {
+func hasReason[R ~string](conds []metav1.Condition, reason R) bool {
 	c := meta.FindStatusCondition(conds, v1alpha1.ConditionReady)
-	return c != nil && c.Reason == reason
+	return c != nil && c.Reason == string(reason)
 }
 
 // conditionIs reports whether a condition has this status and reason.
-func conditionIs(conds []metav1.Condition, condType string, status metav1.ConditionStatus, reason string) bool {
+func conditionIs[R ~string](conds []metav1.Condition, condType string, status metav1.ConditionStatus, reason R) bool {
 	c := meta.FindStatusCondition(conds, condType)
-	return c != nil && c.Status == status && c.Reason == reason
+	return c != nil && c.Status == status && c.Reason == string(reason)
 }
 
 func isReady(conds []metav1.Condition) bool {
@@ -141,12 +141,12 @@ func objectEvents(t *testing.T, obj client.Object) []corev1.Event {
 }
 
 // waitEvent waits for an Event with this reason about obj.
-func waitEvent(t *testing.T, obj client.Object, reason string) {
+func waitEvent[R ~string](t *testing.T, obj client.Object, reason R) {
 	t.Helper()
-	eventually(t, "event "+reason, func() (bool, string) {
+	eventually(t, "event "+string(reason), func() (bool, string) {
 		reasons := eventReasons(t, obj)
 		for _, r := range reasons {
-			if r == reason {
+			if r == string(reason) {
 				return true, ""
 			}
 		}

@@ -71,7 +71,7 @@ type remoteConnection interface {
 	observe(ctx context.Context, id string) (observation, error)
 	create(ctx context.Context) (observation, error)
 	update(ctx context.Context, current observation) (observation, error)
-	record(current observation, reason string)
+	record(current observation, reason Reason)
 }
 
 // observation is what the driver needs to know about a remote object.

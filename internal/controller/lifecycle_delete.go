@@ -30,7 +30,7 @@ func (d *lifecycle[O]) reconcileDelete(ctx context.Context, obj O) (ctrl.Result,
 	f := d.remote.fields(obj)
 	if f.Deletion == releaseRetain {
 		if id := *f.ID; id != "" {
-			d.recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonRetained, "Delete", "Left remote %s %s in place (deletionPolicy Retain)", d.noun, id)
+			d.event(obj, corev1.EventTypeNormal, ReasonRetained, "Delete", "Left remote %s %s in place (deletionPolicy Retain)", d.noun, id)
 		}
 		return d.letGo(ctx, obj)
 	}
@@ -60,7 +60,7 @@ func (d *lifecycle[O]) release(ctx context.Context, obj O, f managedFields) erro
 		reason = ReasonDeleted
 	}
 	logf.FromContext(ctx).Info("Released remote "+d.noun, d.idKey(), id, "policy", f.Deletion)
-	d.recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Delete", "%s remote %s %s", reason, d.noun, id)
+	d.event(obj, corev1.EventTypeNormal, reason, "Delete", "%s remote %s %s", reason, d.noun, id)
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (d *lifecycle[O]) deletionBlocked(obj O, f managedFields, err error) (ctrl.
 	changed := setSynced(f.Conditions, gen, false, fl.reason, fl.message)
 	changed = setCondition(f.Conditions, gen, v1alpha1.ConditionReady, "False", ReasonDeletionBlocked, msg) || changed
 	if changed {
-		d.recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonDeletionBlocked, "Delete", "%s", msg)
+		d.event(obj, corev1.EventTypeWarning, ReasonDeletionBlocked, "Delete", "%s", msg)
 	}
 	return fl.result, fl.err
 }

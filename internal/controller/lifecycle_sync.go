@@ -108,7 +108,7 @@ func (d *lifecycle[O]) applied(obj O, f managedFields, hash string) bool {
 // spec.externalID (Adopted), one an earlier create left behind, found by UID (Adopted), or a new
 // one (Created).
 func (d *lifecycle[O]) findOrCreate(ctx context.Context, obj O, f managedFields, api managedagents.Client,
-	conn remoteConnection, neverCreated bool) (observation, string, error) {
+	conn remoteConnection, neverCreated bool) (observation, Reason, error) {
 	log := logf.FromContext(ctx)
 	if id := *f.ID; id != "" {
 		current, err := conn.observe(ctx, id)
@@ -116,7 +116,7 @@ func (d *lifecycle[O]) findOrCreate(ctx context.Context, obj O, f managedFields,
 			return current, "", err
 		}
 		if f.ExternalID == "" {
-			d.recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonRemoteNotFound, "Sync",
+			d.event(obj, corev1.EventTypeWarning, ReasonRemoteNotFound, "Sync",
 				"Remote %s %s was deleted outside the operator; creating a new one", d.noun, id)
 			log.Info("Remote object was deleted outside the operator", d.idKey(), id)
 		}
@@ -128,7 +128,7 @@ func (d *lifecycle[O]) findOrCreate(ctx context.Context, obj O, f managedFields,
 		}
 		if err == nil && *f.ID != id {
 			log.Info("Adopted remote "+d.noun, d.idKey(), id)
-			d.recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonAdopted, "Adopt", "Adopted remote %s %s (spec.externalID)", d.noun, id)
+			d.event(obj, corev1.EventTypeNormal, ReasonAdopted, "Adopt", "Adopted remote %s %s (spec.externalID)", d.noun, id)
 			return current, ReasonAdopted, nil
 		}
 		return current, "", err
@@ -143,7 +143,7 @@ func (d *lifecycle[O]) findOrCreate(ctx context.Context, obj O, f managedFields,
 		return current, "", err
 	}
 	log.Info("Created remote "+d.noun, d.idKey(), current.id, "detail", current.detail)
-	d.recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonCreated, "Create", "Created remote %s %s%s", d.noun, current.id, parenthesized(current.detail))
+	d.event(obj, corev1.EventTypeNormal, ReasonCreated, "Create", "Created remote %s %s%s", d.noun, current.id, parenthesized(current.detail))
 	return current, ReasonCreated, nil
 }
 
@@ -159,14 +159,14 @@ func (d *lifecycle[O]) findEarlier(ctx context.Context, obj O, api managedagents
 		return current, false, err
 	}
 	logf.FromContext(ctx).Info("Found remote "+d.noun+" created earlier for this object", d.idKey(), id)
-	d.recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonAdopted, "Adopt", "Found remote %s %s created earlier for this object", d.noun, id)
+	d.event(obj, corev1.EventTypeNormal, ReasonAdopted, "Adopt", "Found remote %s %s created earlier for this object", d.noun, id)
 	return current, true, nil
 }
 
 // converge updates the remote object while it differs from the spec. A 409 means someone changed it
 // since it was read: read it again and retry, a bounded number of times.
 func (d *lifecycle[O]) converge(ctx context.Context, obj O, f managedFields, conn remoteConnection,
-	current observation, hash string, reason *string) (observation, error) {
+	current observation, hash string, reason *Reason) (observation, error) {
 	for attempt := 0; len(current.diff) > 0; attempt++ {
 		updated, err := conn.update(ctx, current)
 		if managedagents.IsConflict(err) && attempt < maxConflictRetries {
@@ -190,7 +190,7 @@ func (d *lifecycle[O]) converge(ctx context.Context, obj O, f managedFields, con
 
 // noteUpdate logs and reports an update. A desired state that was applied already means the remote
 // object drifted: someone changed it outside the operator.
-func (d *lifecycle[O]) noteUpdate(ctx context.Context, obj O, f managedFields, hash string, diff []string, updated observation, reason *string) {
+func (d *lifecycle[O]) noteUpdate(ctx context.Context, obj O, f managedFields, hash string, diff []string, updated observation, reason *Reason) {
 	eventReason := ReasonUpdated
 	if d.applied(obj, f, hash) {
 		eventReason = ReasonDriftCorrected
@@ -200,12 +200,12 @@ func (d *lifecycle[O]) noteUpdate(ctx context.Context, obj O, f managedFields, h
 		*reason = eventReason
 	}
 	logf.FromContext(ctx).Info("Updated remote "+d.noun, d.idKey(), updated.id, "detail", updated.detail, "fields", diff, "reason", eventReason)
-	d.recorder.Eventf(obj, nil, corev1.EventTypeNormal, eventReason, "Update", "Updated remote %s %s%s (%v)",
+	d.event(obj, corev1.EventTypeNormal, eventReason, "Update", "Updated remote %s %s%s (%v)",
 		d.noun, updated.id, parenthesized(updated.detail), diff)
 }
 
 // recordSynced writes what the successful sync established into status.
-func (d *lifecycle[O]) recordSynced(obj O, f managedFields, conn remoteConnection, current observation, hash, reason string) {
+func (d *lifecycle[O]) recordSynced(obj O, f managedFields, conn remoteConnection, current observation, hash string, reason Reason) {
 	conn.record(current, reason)
 	if reason != "" || *f.ID != current.id {
 		now := nowTime()
@@ -226,7 +226,7 @@ func (d *lifecycle[O]) markArchived(obj O, f managedFields, current observation)
 	msg := fmt.Sprintf("remote %s %s was archived outside the operator and is read-only; delete this %s and create it again to get a new remote %s",
 		d.noun, current.id, d.kind, d.noun)
 	if setCondition(f.Conditions, gen, v1alpha1.ConditionReady, "False", ReasonRemoteArchived, msg) {
-		d.recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonRemoteArchived, "Sync", "%s", msg)
+		d.event(obj, corev1.EventTypeWarning, ReasonRemoteArchived, "Sync", "%s", msg)
 	}
 }
 
@@ -258,13 +258,18 @@ func (d *lifecycle[O]) fail(obj O, f managedFields, err error, hash string) (ctr
 		changed = setCondition(f.Conditions, gen, v1alpha1.ConditionReady, "False", fl.reason, fl.message) || changed
 	}
 	if changed {
-		d.recorder.Eventf(obj, nil, corev1.EventTypeWarning, fl.reason, "Sync", "%s", fl.message)
+		d.event(obj, corev1.EventTypeWarning, fl.reason, "Sync", "%s", fl.message)
 	}
 	if fl.reason == ReasonNameConflict {
 		// The other holder may go away; look again at the resync period, not in a loop.
 		return ctrl.Result{RequeueAfter: d.resync.periodFor(obj)}, nil
 	}
 	return fl.result, fl.err
+}
+
+// event records an Event about obj with one of the reasons of conditions.go.
+func (d *lifecycle[O]) event(obj O, eventType string, reason Reason, action, note string, args ...any) {
+	d.recorder.Eventf(obj, nil, eventType, string(reason), action, note, args...)
 }
 
 // idKey is the log key of the remote id, e.g. "agentID".

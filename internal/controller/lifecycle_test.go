@@ -83,7 +83,7 @@ func (c fakeConnection) update(_ context.Context, current observation) (observat
 	return c.f.update(current)
 }
 
-func (c fakeConnection) record(observation, string) {}
+func (c fakeConnection) record(observation, Reason) {}
 
 func must(t *testing.T, ok bool, call string) {
 	t.Helper()

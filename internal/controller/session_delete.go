@@ -39,7 +39,7 @@ func (r *SessionReconciler) reconcileDelete(ctx context.Context, s *sessionScope
 			res, ferr := r.failed(s, err)
 			msg := fmt.Sprintf("cannot release remote session %s: %s; fix it, or set spec.deletionPolicy: Retain to let go", sess.Status.ID, classifyFailure(err).message)
 			if setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonDeletionBlocked, msg) {
-				r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, ReasonDeletionBlocked, "Delete", "%s", msg)
+				r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, string(ReasonDeletionBlocked), "Delete", "%s", msg)
 			}
 			return res, ferr
 		}
@@ -124,6 +124,6 @@ func (r *SessionReconciler) applyDeletionPolicy(ctx context.Context, sess *v1alp
 		return err
 	}
 	logf.FromContext(ctx).Info("Released remote session", "sessionID", remote.ID, "policy", sess.Spec.DeletionPolicy)
-	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, reason, "Delete", "%s remote session %s", reason, remote.ID)
+	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(reason), "Delete", "%s remote session %s", reason, remote.ID)
 	return nil
 }

@@ -135,7 +135,7 @@ func (r *SessionReconciler) sendInterrupt(ctx context.Context, sess *v1alpha1.Se
 	}
 	stream.NoteInterrupt(req)
 	sess.Status.InterruptRequest = req
-	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonInterrupt, "Interrupt", "Sent an interrupt (request %q)", req)
+	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonInterrupt), "Interrupt", "Sent an interrupt (request %q)", req)
 	return nil
 }
 

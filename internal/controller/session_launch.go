@@ -54,7 +54,7 @@ func (r *SessionReconciler) launch(ctx context.Context, s *sessionScope, neverLa
 		metrics.SessionsLaunched.WithLabelValues(sess.Namespace).Inc()
 		metrics.LaunchLatency.Observe(time.Since(sess.CreationTimestamp.Time).Seconds())
 		logf.FromContext(ctx).Info("Launched remote session", "sessionID", remote.ID, "agentID", remote.Agent.ID, "version", remote.Agent.Version)
-		r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonLaunched, "Launch", "Launched remote session %s (agent %s version %d)", remote.ID, remote.Agent.ID, remote.Agent.Version)
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonLaunched), "Launch", "Launched remote session %s (agent %s version %d)", remote.ID, remote.Agent.ID, remote.Agent.Version)
 	} else {
 		logf.FromContext(ctx).Info("Found the remote session launched earlier for this object", "sessionID", remote.ID)
 	}

@@ -47,7 +47,7 @@ func (r *SessionReconciler) setSynced(s *sessionScope) {
 	}
 	f := classifyFailure(s.syncErr)
 	if setSynced(&sess.Status.Conditions, sess.Generation, false, f.reason, f.message) {
-		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, f.reason, "Sync", "%s", f.message)
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, string(f.reason), "Sync", "%s", f.message)
 	}
 }
 
@@ -124,7 +124,7 @@ func (r *SessionReconciler) afterFinished(ctx context.Context, sess *v1alpha1.Se
 	if wait := time.Until(expiry); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
-	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonExpired, "Delete", "Deleting the Session %ds after it finished (ttlSecondsAfterFinished)", *ttl)
+	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonExpired), "Delete", "Deleting the Session %ds after it finished (ttlSecondsAfterFinished)", *ttl)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Delete(ctx, sess))
 }
 

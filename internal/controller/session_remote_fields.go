@@ -40,7 +40,7 @@ func (r *SessionReconciler) syncRemoteFields(ctx context.Context, s *sessionScop
 	msg := "the remote session's title, metadata or budget could not be set: " + f.message
 	logf.FromContext(ctx).Info("Could not sync the remote session's fields; will try at the next spec change or resync", "sessionID", sess.Status.ID, "error", f.message)
 	if setCondition(&sess.Status.Conditions, gen, v1alpha1.ConditionRemoteFieldsSynced, metav1.ConditionFalse, ReasonFieldsRejected, msg) {
-		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, ReasonFieldsRejected, "Update", "%s", msg)
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, string(ReasonFieldsRejected), "Update", "%s", msg)
 	}
 }
 
@@ -65,7 +65,7 @@ func (r *SessionReconciler) updateIfDiffers(ctx context.Context, sess *v1alpha1.
 	if !specChanged {
 		metrics.DriftCorrections.WithLabelValues("Session").Inc()
 		logf.FromContext(ctx).Info("Corrected the remote session's out-of-band changes", "sessionID", sess.Status.ID, "fields", drift)
-		r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, ReasonDriftCorrected, "Update",
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonDriftCorrected), "Update",
 			"Restored %s of remote session %s, changed outside the operator", strings.Join(drift, ", "), sess.Status.ID)
 	}
 	return nil
