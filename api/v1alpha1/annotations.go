@@ -8,7 +8,8 @@ const (
 	// Environment's Ready keeps what its last sync established, so it stays usable by Sessions.
 	AnnotationPaused = "claude.anthropic.com/paused"
 	// AnnotationResyncPeriod overrides the manager's --resync-period for one object: how often it is
-	// compared with its remote twin when nothing changed (a Go duration of at least 1s).
+	// compared with its remote twin when nothing changed (a Go duration of at least 1s), or "0" for
+	// never. An invalid value falls back to --resync-period.
 	AnnotationResyncPeriod = "claude.anthropic.com/resync-period"
 )
 

@@ -67,7 +67,7 @@ func parseFlags() options {
 	flag.StringVar(&o.apiBaseURL, "api-base-url", os.Getenv("ANTHROPIC_BASE_URL"), "Base URL of the Managed Agents API; empty uses the SDK's default. Defaults to $ANTHROPIC_BASE_URL.")
 	flag.BoolVar(&o.allowInsecureURL, "allow-insecure-api-url", false, "Allow a plain http:// --api-base-url (a local simulator). API keys then cross the network unencrypted.")
 	flag.StringVar(&o.apiKeySecret, "api-key-secret", "", "Default API key Secret as NAMESPACE/NAME (key \"api-key\"); objects may override it with spec.apiKeySecretRef.")
-	flag.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "How often each object is compared with its remote twin to detect out-of-band changes.")
+	flag.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "How often each object is compared with its remote twin to detect out-of-band changes; 0 means never (only spec changes are applied).")
 	flag.IntVar(&o.agentWorkers, "agent-concurrency", 2, "Parallel reconciles of Agents.")
 	flag.IntVar(&o.environmentWorkers, "environment-concurrency", 2, "Parallel reconciles of Environments.")
 	flag.IntVar(&o.sessionWorkers, "session-concurrency", 8, "Parallel reconciles of Sessions.")
@@ -118,6 +118,15 @@ func checkAPIBaseURL(raw string, allowInsecure bool) error {
 	}
 }
 
+// checkResyncPeriod accepts 0 (never) or a period of at least a second: a shorter one would compare
+// every object with the API several times a second.
+func checkResyncPeriod(d time.Duration) error {
+	if d == 0 || d >= time.Second {
+		return nil
+	}
+	return fmt.Errorf("--resync-period must be 0 (never compare unchanged objects) or at least 1s, got %s", d)
+}
+
 // cacheOptions restricts the informers to the watched namespaces. Cached objects drop their
 // managedFields, which nothing reads: with many Sessions they are a large share of the cache's memory
 // and of the copying and patch computation each reconcile does.
@@ -143,6 +152,9 @@ func run() error {
 		return err
 	}
 	if err := checkAPIBaseURL(o.apiBaseURL, o.allowInsecureURL); err != nil {
+		return err
+	}
+	if err := checkResyncPeriod(o.resyncPeriod); err != nil {
 		return err
 	}
 

@@ -262,7 +262,7 @@ func (d *lifecycle[O]) fail(obj O, f managedFields, err error, hash string) (ctr
 	}
 	if fl.reason == ReasonNameConflict {
 		// The other holder may go away; look again at the resync period, not in a loop.
-		return ctrl.Result{RequeueAfter: d.resync.periodFor(obj)}, nil
+		return ctrl.Result{RequeueAfter: d.resync.interval(obj)}, nil
 	}
 	return fl.result, fl.err
 }

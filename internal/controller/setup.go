@@ -22,7 +22,8 @@ type Options struct {
 	Factory *managedagents.Factory
 	// DefaultAPIKeySecret is the operator-wide API key Secret (--api-key-secret).
 	DefaultAPIKeySecret types.NamespacedName
-	// ResyncPeriod is how often each object is compared with its remote twin (--resync-period).
+	// ResyncPeriod is how often each object is compared with its remote twin (--resync-period); 0
+	// means never (only spec and reference changes are compared).
 	ResyncPeriod time.Duration
 	// Concurrency is the number of parallel reconciles per kind.
 	AgentConcurrency, EnvironmentConcurrency int
@@ -31,9 +32,6 @@ type Options struct {
 // SetupAgentAndEnvironment registers the Agent and Environment controllers with the manager.
 func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	creds := &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret}
-	if opts.ResyncPeriod <= 0 {
-		opts.ResyncPeriod = 10 * time.Minute
-	}
 	metrics.ServeStateFrom(mgr.GetClient())
 	if err := indexAgents(ctx, mgr); err != nil {
 		return err

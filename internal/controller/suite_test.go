@@ -117,6 +117,21 @@ func createDefaultKey(ctx context.Context) error {
 }
 
 func startManager() error {
+	return startManagerWith(nil)
+}
+
+// restartManagerWith restarts the manager with changed options and, when the test ends, restarts it
+// again with the suite's own.
+func restartManagerWith(t *testing.T, change func(*controller.Options)) {
+	t.Helper()
+	stopManager()
+	if err := startManagerWith(change); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { restartManager(t) })
+}
+
+func startManagerWith(change func(*controller.Options)) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
 		Scheme:                 scheme.New(),
@@ -133,6 +148,9 @@ func startManager() error {
 		Factory:             managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: simURL, RequestsPerSecond: 200, Burst: 200}),
 		DefaultAPIKeySecret: types.NamespacedName{Namespace: operatorNS, Name: defaultKeyName},
 		ResyncPeriod:        10 * time.Minute,
+	}
+	if change != nil {
+		change(&opts)
 	}
 	if err := controller.SetupAgentAndEnvironment(ctx, mgr, opts); err != nil {
 		cancel()
