@@ -6,12 +6,14 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 	"github.com/anthropics/managed-agents-operator/test/processnode"
 )
 
@@ -34,35 +36,11 @@ func TestBackgroundProcessDiesWithItsContainer(t *testing.T) {
 	waitDead(t, pid)
 }
 
-// TestStoppingTheNodeStopsItsProcesses runs a second, tainted node just for this test, stops it
-// while its Pod runs, and checks that nothing it started survives.
+// TestStoppingTheNodeStopsItsProcesses runs a second node just for this test, stops it while its
+// Pod runs, and checks that nothing it started survives.
 func TestStoppingTheNodeStopsItsProcesses(t *testing.T) {
 	const name = "short-lived-node"
-	node, err := processnode.New(processnode.Config{
-		NodeName:  name,
-		RootDir:   t.TempDir(),
-		StopGrace: 2 * time.Second,
-		// Only Pods that name this node run here: the scheduler keeps the other tests' Pods away.
-		Taints: []corev1.Taint{{Key: "test.claude.anthropic.com/dedicated", Value: "stop-test", Effect: corev1.TaintEffectNoSchedule}},
-	}, env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- node.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("node: %v", err)
-		}
-		_ = clientset.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
-	})
-	select {
-	case <-node.Ready():
-	case err := <-done:
-		t.Fatalf("node: %v", err)
-	}
+	node, stop := startExtraNode(t, name, t.TempDir())
 	got, err := clientset.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -86,18 +64,95 @@ func TestStoppingTheNodeStopsItsProcesses(t *testing.T) {
 		t.Fatalf("StrayProcesses does not see the running containers: %v", processnode.StrayProcesses(name))
 	}
 	stop()
-	select {
-	case err := <-done:
-		done <- err // the cleanup reports it
-	case <-time.After(30 * time.Second):
-		t.Fatal("the node did not stop")
-	}
 	for _, st := range running.Status.ContainerStatuses {
 		waitDead(t, pidOf(t, st))
 	}
 	if strays := processnode.StrayProcesses(name); len(strays) > 0 {
 		t.Errorf("processes left after the node stopped: %v", strays)
 	}
+}
+
+// TestNodeRestart stops a node while its Pods run and starts it again: processes do not survive a
+// node, so the containers it showed running are lost (ContainerStatusUnknown), and the restart
+// policy decides: Never fails the Pod, Always starts the container again.
+func TestNodeRestart(t *testing.T) {
+	const name = "restarting-node"
+	root := t.TempDir()
+	_, stop := startExtraNode(t, name, root)
+	ns := newNamespace(t)
+	for _, policy := range []corev1.RestartPolicy{corev1.RestartPolicyNever, corev1.RestartPolicyAlways} {
+		createPod(t, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: strings.ToLower(string(policy)), Namespace: ns},
+			Spec: corev1.PodSpec{
+				NodeName: name, RestartPolicy: policy, TerminationGracePeriodSeconds: int64p(2),
+				Containers: []corev1.Container{shell("main", "echo run; sleep 600")},
+			},
+		})
+		waitPod(t, ns, strings.ToLower(string(policy)), "the Pod to run", phaseIs(corev1.PodRunning))
+	}
+	stop()
+	startExtraNode(t, name, root)
+
+	never := waitPod(t, ns, "never", "the Never Pod to fail", phaseIs(corev1.PodFailed))
+	if term := never.Status.ContainerStatuses[0].State.Terminated; term == nil || term.Reason != processnode.ReasonContainerStatusUnknown || term.ExitCode != 137 {
+		t.Errorf("Never Pod's container after the restart: %+v", never.Status.ContainerStatuses[0].State)
+	}
+	always := waitPod(t, ns, "always", "the Always Pod to run again", func(p *corev1.Pod) bool {
+		return p.Status.Phase == corev1.PodRunning && p.Status.ContainerStatuses[0].RestartCount == 1 && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	if last := always.Status.ContainerStatuses[0].LastTerminationState.Terminated; last == nil || last.Reason != processnode.ReasonContainerStatusUnknown {
+		t.Errorf("Always Pod's last state: %+v", always.Status.ContainerStatuses[0].LastTerminationState)
+	}
+	testenv.WaitFor(t, waitTimeout, "the restarted container's log", func() (bool, string) {
+		out := logs(t, ns, "always", &corev1.PodLogOptions{})
+		return out == "run\n", out
+	})
+	if got := logs(t, ns, "always", &corev1.PodLogOptions{Previous: true}); got != "run\n" {
+		t.Errorf("the log of the run before the node restart: %q", got)
+	}
+}
+
+// startExtraNode runs a node besides the suite's, tainted so that the scheduler keeps the other
+// tests' Pods away: only Pods that name it run there. stop stops it (once); the test's cleanup
+// stops it too and deletes the Node.
+func startExtraNode(t *testing.T, name, root string) (*processnode.Node, func()) {
+	t.Helper()
+	node, err := processnode.New(processnode.Config{
+		NodeName:  name,
+		RootDir:   root,
+		StopGrace: 2 * time.Second,
+		Taints:    []corev1.Taint{{Key: "test.claude.anthropic.com/dedicated", Value: name, Effect: corev1.TaintEffectNoSchedule}},
+	}, env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- node.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("node %s: %v", name, err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("node %s did not stop", name)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		stop()
+		_ = clientset.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+	select {
+	case <-node.Ready():
+	case err := <-done:
+		t.Fatalf("node %s: %v", name, err)
+	}
+	return node, stop
 }
 
 // waitDead waits a little for a process to disappear: the kernel reaps a killed process's children

@@ -40,11 +40,17 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	logger := funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, "process-node:", prefix, args) }, funcr.Options{})
-	var err error
+	imageRoot, err := fakeOperatorImage()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(imageRoot) }()
 	env, err = testenv.StartWith(testenv.Options{ProcessNode: &processnode.Config{
 		NodeName:       "test-node",
 		RestartBackoff: 200 * time.Millisecond,
 		MaxBackoff:     time.Second,
+		ImageRoots:     map[string]string{operatorImage: imageRoot},
 		Logger:         logger,
 	}})
 	if err != nil {
@@ -204,3 +210,19 @@ func readLogStream(t *testing.T, ns, pod string, opts *corev1.PodLogOptions) str
 }
 
 func int64p(v int64) *int64 { return ptr.To(v) }
+
+// operatorImage stands for an image that carries a program (like the operator's image carries the
+// sandbox runner); fakeOperatorImage makes its file system.
+const operatorImage = "operator.example/manager:test"
+
+func fakeOperatorImage() (string, error) {
+	root, err := os.MkdirTemp("", "processnode-image-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(root+"/ko-app", 0o755); err != nil {
+		return "", err
+	}
+	script := "#!/bin/sh\necho \"runner in $(pwd) says: $*\"\n"
+	return root, os.WriteFile(root+"/ko-app/sandbox-runner", []byte(script), 0o755)
+}

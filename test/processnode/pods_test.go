@@ -65,6 +65,36 @@ func TestInitContainerHandsAFileToTheMainContainer(t *testing.T) {
 	}
 }
 
+// TestProgramCopiedOutOfAnImage is the sandbox runner's injection (Tekton's entrypoint model): an
+// init container copies a program out of its image into an emptyDir, and the main container, in
+// another image, runs it. Config.ImageRoots gives the first image its files.
+func TestProgramCopiedOutOfAnImage(t *testing.T) {
+	ns := newNamespace(t)
+	copier := corev1.Container{Name: "place-runner", Image: operatorImage,
+		Command:      []string{"cp", "/ko-app/sandbox-runner", "/runner/sandbox-runner"},
+		VolumeMounts: []corev1.VolumeMount{{Name: "runner", MountPath: "/runner"}}}
+	sandbox := corev1.Container{Name: "sandbox", Image: "python:3.12", WorkingDir: "/workspace",
+		Command: []string{"/runner/sandbox-runner"}, Args: []string{"work-item-1"},
+		VolumeMounts: []corev1.VolumeMount{{Name: "runner", MountPath: "/runner"}, {Name: "workspace", MountPath: "/workspace"}}}
+	pod := createPod(t, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "sandbox", Namespace: ns},
+		Spec: corev1.PodSpec{
+			RestartPolicy:  corev1.RestartPolicyNever,
+			InitContainers: []corev1.Container{copier},
+			Containers:     []corev1.Container{sandbox},
+			Volumes: []corev1.Volume{
+				{Name: "runner", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+				{Name: "workspace", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+			},
+		},
+	})
+	waitPod(t, ns, pod.Name, "the Pod to succeed", phaseIs(corev1.PodSucceeded))
+	out := logs(t, ns, pod.Name, &corev1.PodLogOptions{Container: "sandbox"})
+	if !strings.HasPrefix(out, "runner in ") || !strings.HasSuffix(out, "/volumes/workspace says: work-item-1\n") {
+		t.Errorf("runner output %q", out)
+	}
+}
+
 // checkSucceededStatus checks what a kubelet reports for a Pod whose containers all exited 0.
 func checkSucceededStatus(t *testing.T, done *corev1.Pod) {
 	t.Helper()
