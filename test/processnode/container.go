@@ -25,6 +25,8 @@ type container struct {
 	failures int
 	// showBackOffAt is when ErrImagePull turns into ImagePullBackOff.
 	showBackOffAt time.Time
+	// oomKilled says the live run was killed by OOMKill: its end is reported as OOMKilled.
+	oomKilled bool
 }
 
 // newContainer is a container that has not started: ContainerCreating, or PodInitializing for a
@@ -85,7 +87,8 @@ func shouldRestart(policy corev1.RestartPolicy, init bool, code int32) bool {
 }
 
 // terminatedReason is the reason a container runtime gives an exit code. An out-of-memory kill
-// cannot be told from any other SIGKILL without cgroups, so OOMKilled is never reported.
+// cannot happen or be told from any other SIGKILL without cgroups: OOMKilled is reported only for
+// a kill by Node.OOMKill.
 func terminatedReason(code int32) string {
 	if code == 0 {
 		return ReasonCompleted

@@ -53,17 +53,31 @@
 //     `kubectl logs` and client-go's GetLogs work through kube-apiserver as with a real kubelet.
 //     kube-apiserver does not verify a kubelet's certificate unless --kubelet-certificate-authority is
 //     set; the node does not authenticate the API server either (it listens on 127.0.0.1 only).
-//   - Events: Pulled, Created, Started, Killing, Failed, BackOff, FailedMount, DeadlineExceeded.
+//   - terminationMessagePolicy FallbackToLogsOnError: a failed run's terminated.message is the end of
+//     its log (80 lines, 2 KiB at most).
+//   - Events: Pulled, Created, Started, Killing, Failed, BackOff, FailedMount, DeadlineExceeded,
+//     Evicted.
+//
+// # Failures a test provokes
+//
+// Without cgroups nothing runs out of memory and nothing is under pressure, so two hooks produce
+// those failures on demand, reported exactly as a kubelet reports them: Node.OOMKill SIGKILLs a
+// running container and reports it terminated with reason OOMKilled, exit code 137 (the restart
+// policy then applies); Node.Evict fails a Pod with reason Evicted, the given message and a
+// DisruptionTarget condition, and stops its containers. A lost node is the node stopped (Run
+// returns): its Pods keep their last status and its Lease stops being renewed.
 //
 // # What it does not do
 //
-// No probes run (a running container is ready); resources are not enforced, so OOMKilled is never
-// reported (any SIGKILL is exit code 137 with reason Error); securityContext (users, capabilities,
-// seccomp, read-only root) is not applied: processes run as the node's own user; readOnly mounts are
-// writable; no Services or service environment variables; no exec, attach or port-forward; sidecar
-// init containers, persistentVolumeClaim and other volume types make the Pod fail at once with reason
-// UnsupportedByProcessNode and a message naming the field. Volumes are not refreshed when a Secret
-// changes.
+// No probes and no lifecycle hooks (postStart, preStop) run: a running container is ready.
+// Resources are not enforced, and a process killed by SIGKILL is exit code 137 with reason Error
+// (OOMKilled only through OOMKill). securityContext (users, capabilities, seccomp, read-only root)
+// and runtimeClassName are not applied: processes run as the node's own user. readOnly mounts are
+// writable; the terminationMessagePath file is not read. No Services or service environment
+// variables; no exec, attach or port-forward. Sidecar init containers, persistentVolumeClaim,
+// ephemeral and other volume types make the Pod fail at once with reason UnsupportedByProcessNode
+// and a message naming the field (a Pod with an unbound claim is not even scheduled). Volumes are
+// not refreshed when a Secret changes.
 //
 // # Image pull failures
 //

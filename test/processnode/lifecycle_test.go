@@ -165,3 +165,57 @@ func waitDead(t *testing.T, pid int) {
 		}
 	}
 }
+
+// TestOOMKillAndEvict provokes the failures a real node produces under memory pressure and checks
+// that they are reported as a kubelet reports them.
+func TestOOMKillAndEvict(t *testing.T) {
+	ns := newNamespace(t)
+	hungry := shell("hungry", "echo allocating a lot; sleep 600")
+	hungry.TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
+	for _, pod := range []*corev1.Pod{
+		{ObjectMeta: metav1.ObjectMeta{Name: "oom", Namespace: ns},
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyOnFailure, Containers: []corev1.Container{hungry}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "evicted", Namespace: ns},
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{shell("main", "sleep 600")}}},
+	} {
+		createPod(t, pod)
+		waitPod(t, ns, pod.Name, "the Pod to run", phaseIs(corev1.PodRunning))
+	}
+	testenv.WaitFor(t, waitTimeout, "the first log line", func() (bool, string) {
+		out := logs(t, ns, "oom", &corev1.PodLogOptions{})
+		return out != "", out
+	})
+
+	if err := env.Node.OOMKill(ns, "oom", "hungry"); err != nil {
+		t.Fatal(err)
+	}
+	oom := waitPod(t, ns, "oom", "the OOM-killed container to restart", func(p *corev1.Pod) bool {
+		return p.Status.ContainerStatuses[0].RestartCount == 1 && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	last := oom.Status.ContainerStatuses[0].LastTerminationState.Terminated
+	if last == nil || last.Reason != processnode.ReasonOOMKilled || last.ExitCode != 137 || last.Message != "allocating a lot\n" {
+		t.Errorf("last state after OOMKill: %+v", last)
+	}
+	if err := env.Node.OOMKill(ns, "oom", "no-such-container"); err == nil {
+		t.Error("OOMKill of a container that does not run succeeded")
+	}
+
+	running := waitPod(t, ns, "evicted", "the Pod to run", phaseIs(corev1.PodRunning))
+	const why = "The node was low on resource: memory."
+	if err := env.Node.Evict(ns, "evicted", why); err != nil {
+		t.Fatal(err)
+	}
+	evicted := waitPod(t, ns, "evicted", "the Pod to be evicted", func(p *corev1.Pod) bool {
+		return p.Status.Phase == corev1.PodFailed && p.Status.ContainerStatuses[0].State.Terminated != nil
+	})
+	if evicted.Status.Reason != processnode.ReasonEvicted || evicted.Status.Message != why {
+		t.Errorf("evicted Pod: reason %q message %q", evicted.Status.Reason, evicted.Status.Message)
+	}
+	if c := condition(evicted, corev1.DisruptionTarget); c.Status != corev1.ConditionTrue {
+		t.Errorf("DisruptionTarget = %+v", c)
+	}
+	waitDead(t, pidOf(t, running.Status.ContainerStatuses[0]))
+	if err := env.Node.Evict(ns, "no-such-pod", why); err == nil {
+		t.Error("Evict of a Pod that is not on the node succeeded")
+	}
+}

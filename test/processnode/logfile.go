@@ -118,3 +118,37 @@ func parseLogEntry(line string) (logEntry, error) {
 	}
 	return e, nil
 }
+
+const (
+	// tailLines and tailBytes bound a termination message taken from the log
+	// (terminationMessagePolicy: FallbackToLogsOnError), as the kubelet does.
+	tailLines = 80
+	tailBytes = 2048
+)
+
+// logTail is the end of a container run's log as plain text: its last tailLines lines, at most
+// tailBytes bytes.
+func logTail(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var text strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if e, err := parseLogEntry(line); err == nil {
+			text.WriteString(e.text)
+			if !e.partial {
+				text.WriteString("\n")
+			}
+		}
+	}
+	lines := strings.SplitAfter(text.String(), "\n")
+	if len(lines) > tailLines+1 { // SplitAfter leaves an empty last element after the final newline
+		lines = lines[len(lines)-tailLines-1:]
+	}
+	out := strings.Join(lines, "")
+	if len(out) > tailBytes {
+		out = out[len(out)-tailBytes:]
+	}
+	return out
+}

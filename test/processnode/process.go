@@ -148,13 +148,16 @@ func exitResultOf(state *os.ProcessState) exitResult {
 	return res
 }
 
-// signal sends sig to the process group unless the process has already exited.
-func (p *process) signal(sig syscall.Signal) {
+// signal sends sig to the process group unless the process has already exited, and reports
+// whether it was sent.
+func (p *process) signal(sig syscall.Signal) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.exited {
-		_ = syscall.Kill(-p.pid, sig)
+	if p.exited {
+		return false
 	}
+	_ = syscall.Kill(-p.pid, sig)
+	return true
 }
 
 func closeAll(files ...*os.File) {

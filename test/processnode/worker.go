@@ -35,7 +35,9 @@ type podWorker struct {
 	latest  *corev1.Pod
 	removed bool                     // the Pod is gone from the API
 	view    map[string]containerView // what the logs endpoint may know, by container name
+	actions []func()                 // hooks (OOMKill, Evict) to run on the worker goroutine
 	notify  chan struct{}            // capacity 1: "something changed"
+	done    chan struct{}            // closed when run returns
 
 	// Everything below belongs to the run goroutine.
 	pod          *corev1.Pod // the version this sync works from
@@ -49,6 +51,7 @@ type podWorker struct {
 	reason, msg  string
 	term         termination
 	deleted      bool // the grace-0 delete went through
+	evicted      bool // Evict ended the Pod: it gets a DisruptionTarget condition
 	wake         time.Time
 	lastPushed   *corev1.PodStatus
 }
@@ -82,6 +85,7 @@ func newPodWorker(n *Node, pod *corev1.Pod) *podWorker {
 		latest: pod,
 		view:   map[string]containerView{},
 		notify: make(chan struct{}, 1),
+		done:   make(chan struct{}),
 	}
 	for i := range pod.Spec.InitContainers {
 		w.inits = append(w.inits, newContainer(&pod.Spec.InitContainers[i], true, false))
@@ -119,6 +123,7 @@ func (w *podWorker) poke() {
 // run is the worker's loop; it returns when the Pod is gone and its processes have ended, or when
 // the node stops (after stopping the processes).
 func (w *podWorker) run(ctx context.Context) {
+	defer close(w.done)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -166,11 +171,16 @@ func (w *podWorker) wakeAt(at time.Time) {
 func (w *podWorker) sync(ctx context.Context) (removed bool) {
 	w.mu.Lock()
 	w.pod, removed = w.latest, w.removed
+	actions := w.actions
+	w.actions = nil
 	w.mu.Unlock()
 	w.wake = time.Time{}
 	now := time.Now()
 	if !w.started {
 		w.start(now)
+	}
+	for _, action := range actions {
+		action()
 	}
 	switch {
 	case removed:

@@ -168,15 +168,22 @@ func (w *podWorker) exited(ev exitEvent) {
 	if ev.c.proc != ev.proc {
 		return
 	}
-	res := ev.proc.result
-	w.log.V(1).Info("Container exited", "container", ev.c.spec.Name, "exitCode", res.exitCode)
-	w.finishRun(ev.c, res.finishedAt, &corev1.ContainerStateTerminated{
+	c, res := ev.c, ev.proc.result
+	w.log.V(1).Info("Container exited", "container", c.spec.Name, "exitCode", res.exitCode)
+	term := &corev1.ContainerStateTerminated{
 		ExitCode:    res.exitCode,
 		Reason:      terminatedReason(res.exitCode),
 		StartedAt:   metav1.NewTime(ev.proc.startedAt),
 		FinishedAt:  metav1.NewTime(res.finishedAt),
-		ContainerID: ev.c.status.ContainerID,
-	})
+		ContainerID: c.status.ContainerID,
+	}
+	if c.oomKilled {
+		term.Reason, c.oomKilled = ReasonOOMKilled, false
+	}
+	if res.exitCode != 0 && c.spec.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError {
+		term.Message = logTail(containerLogPath(w.dir, c.spec.Name, c.status.RestartCount))
+	}
+	w.finishRun(c, res.finishedAt, term)
 }
 
 // finishRun applies the restart policy to a run that ended: the container either keeps that end as

@@ -28,6 +28,10 @@ func (w *podWorker) buildStatus(base *corev1.Pod) corev1.PodStatus {
 		st.InitContainerStatuses = nil
 	}
 	ours := podConditions(base, w.phase, w.volumes != nil, inits, mains)
+	if w.evicted {
+		ours = append(ours, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
+			Reason: "TerminationByKubelet", Message: w.msg})
+	}
 	st.Conditions = mergeConditions(base.Status.Conditions, ours, metav1.Now())
 	return normalized(st)
 }
