@@ -5,6 +5,17 @@ SHELL := /usr/bin/env bash -o pipefail
 BIN            := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
 GOLANGCI_LINT  := $(BIN)/golangci-lint
+GORELEASER     := $(BIN)/goreleaser
+
+# The release version: VERSION is the one place it is written (the chart repeats it, make verify checks
+# that; goreleaser stamps it into the binaries). `make set-version VERSION=x.y.z` changes it everywhere.
+VERSION := $(shell cat VERSION)
+# The operator image; its tag is also the chart's default (appVersion).
+IMG     ?= ghcr.io/anthropics/managed-agents-operator:$(VERSION)
+# goreleaser reads the commit only where `git ls-remote --get-url` answers; a clone without a remote gets
+# the project's URL through git's environment (the repository's own configuration is left alone).
+SNAPSHOT_GIT_ENV := GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url \
+	GIT_CONFIG_VALUE_0=https://github.com/anthropics/managed-agents-operator.git
 export KUBEBUILDER_ASSETS ?= $(BIN)/k8s
 
 # Files that `make generate manifests` owns; `make verify` fails when they are stale.
@@ -34,8 +45,9 @@ manifests: ## Generate CRDs and RBAC from the kubebuilder markers, then the char
 	go run ./hack/crdref
 
 .PHONY: verify
-verify: generate manifests ## Fail when generated files are stale or go.mod is untidy.
+verify: generate manifests ## Fail when generated files are stale, go.mod is untidy or the chart's version is not VERSION.
 	@go mod tidy -diff >/dev/null || { echo "verify: go.mod is not tidy; run 'go mod tidy'"; exit 1; }
+	@go run ./hack/version -check
 	@if ! git diff --quiet -- $(GENERATED) || [[ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" ]]; then \
 		echo "verify: generated files are stale; run 'make generate manifests' and commit:"; \
 		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; fi
@@ -51,7 +63,7 @@ lint: ## Run golangci-lint with the checked-in configuration.
 	$(GOLANGCI_LINT) run --allow-parallel-runners ./...
 
 .PHONY: test
-test: tools verify lint test-go test-observability fuzz-short ## Everything CI runs: tools, verify, lint, all tests on a real API server, a short fuzz run.
+test: tools verify lint test-go test-observability test-release fuzz-short ## Everything CI runs: tools, verify, lint, all tests on a real API server, a plugin-only release snapshot, a short fuzz run.
 
 .PHONY: test-go
 test-go: ## Run the Go tests (race detector on) against the control plane in ./bin/k8s.
@@ -94,6 +106,38 @@ build: ## Build the manager, simulator, sandbox runner and kubectl plugin into .
 	go build -o $(BIN)/manager ./cmd/manager
 	go build -o $(BIN)/simulator ./cmd/simulator
 	CGO_ENABLED=0 go build -o $(BIN)/sandbox-runner ./cmd/sandbox-runner
+	go build -o $(BIN)/kubectl-claude ./cmd/kubectl-claude
+
+.PHONY: release-tools
+release-tools: ## Build goreleaser, krew and validate-krew-manifest into ./bin (not part of make tools).
+	@hack/build-tools.sh goreleaser krew validate-krew-manifest
+
+.PHONY: release-snapshot
+release-snapshot: release-tools ## Every release archive, checksums.txt and the krew manifest, offline into dist/, then verified.
+	$(SNAPSHOT_GIT_ENV) $(GORELEASER) release --snapshot --clean
+	cd hack/release && go run . -dist ../../dist
+
+.PHONY: test-release
+test-release: release-tools ## What CI runs of the release: a plugin-only snapshot, its archives, checksums and krew manifest checked.
+	cd hack/release && go vet ./... && go test -count=1 -timeout 30m ./...
+
+.PHONY: release
+release: release-snapshot ## Publish the release of the tag at HEAD to GitHub (GITHUB_TOKEN; docs/releasing.md), then verify dist/.
+	$(GORELEASER) release --clean
+	cd hack/release && go run . -dist ../../dist
+
+.PHONY: set-version
+set-version: ## Write VERSION=x.y.z into VERSION and the chart (version, appVersion: the default image tag).
+	go run ./hack/version -set $(VERSION)
+
+.PHONY: image
+image: ## Build and push the operator image for linux/amd64 and linux/arm64 as IMG (tagged VERSION by default).
+	docker buildx build --platform linux/amd64,linux/arm64 --build-arg VERSION=$(VERSION) -t $(IMG) --push .
+
+.PHONY: chart
+chart: ## Package the Helm chart into dist/chart/managed-agents-operator-VERSION.tgz.
+	@hack/build-tools.sh helm
+	$(BIN)/helm package $(CHART) --destination dist/chart
 
 .PHONY: bench
 bench: ## Benchmarks (control plane, simulator, manager, load driver): prints the table, writes bench/results/latest.{md,json}.

@@ -39,6 +39,10 @@ for tool in $want; do
 	kube-scheduler) build kube-scheduler "$BIN/k8s/kube-scheduler" "$ROOT/hack/tools/k8s" k8s.io/kubernetes/cmd/kube-scheduler "$K8S_LDFLAGS" ;;
 	kubectl) build kubectl "$BIN/k8s/kubectl" "$ROOT/hack/tools/k8s" k8s.io/kubernetes/cmd/kubectl "$K8S_LDFLAGS" ;;
 	helm) build helm "$BIN/helm" "$ROOT/hack/tools/k8s" helm.sh/helm/v3/cmd/helm "-s -w" ;;
+	# Not in the default list: only releases need them (make release-tools builds them).
+	goreleaser) build goreleaser "$BIN/goreleaser" "$ROOT/hack/tools/release" github.com/goreleaser/goreleaser/v2 "-s -w" ;;
+	krew) build krew "$BIN/krew" "$ROOT/hack/tools/krew" sigs.k8s.io/krew/cmd/krew "-s -w" ;;
+	validate-krew-manifest) build validate-krew-manifest "$BIN/validate-krew-manifest" "$ROOT/hack/tools/krew" sigs.k8s.io/krew/cmd/validate-krew-manifest "-s -w" ;;
 	*) echo "tools: unknown tool $tool" >&2; exit 2 ;;
 	esac
 done

@@ -16,6 +16,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
+	"github.com/anthropics/managed-agents-operator/internal/version"
 )
 
 // options are shared by every command: the standard kubectl connection flags and the terminal.
@@ -33,6 +34,7 @@ func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 conversation, and steers them: follow-up messages, tool confirmations, custom tool results and
 interrupts, and pausing. Everything goes through the Kubernetes API; the operator holds the Anthropic API key.`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl claude"},
+		Version:       version.String(), // kubectl claude --version
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/anthropics/managed-agents-operator/internal/controller"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
 	"github.com/anthropics/managed-agents-operator/internal/scheme"
+	"github.com/anthropics/managed-agents-operator/internal/version"
 )
 
 // leaderElectionID names the Lease that replicas compete for.
@@ -54,6 +55,7 @@ type options struct {
 	statusInterval     time.Duration
 	apiBurst           int
 	pprofAddr          string
+	printVersion       bool
 	zap                zap.Options
 }
 
@@ -77,6 +79,7 @@ func parseFlags() options {
 	flag.Float64Var(&o.apiQPS, "api-qps", 10, "Requests per second to the Managed Agents API, per API key (shared by every controller and stream).")
 	flag.IntVar(&o.apiBurst, "api-burst", 20, "Burst of requests to the Managed Agents API, per API key.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address that serves net/http/pprof (for example 127.0.0.1:6060); empty disables it.")
+	flag.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
@@ -145,6 +148,10 @@ func cacheOptions(namespaces string) cache.Options {
 
 func run() error {
 	o := parseFlags()
+	if o.printVersion {
+		fmt.Println("manager", version.String())
+		return nil
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	setupLog := ctrl.Log.WithName("setup")
 	defaultSecret, err := parseSecretRef(o.apiKeySecret)
@@ -184,7 +191,7 @@ func run() error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	setupLog.Info("Starting manager", "apiBaseURL", o.apiBaseURL, "watchNamespaces", o.watchNamespaces, "resyncPeriod", o.resyncPeriod)
+	setupLog.Info("Starting manager", "version", version.String(), "apiBaseURL", o.apiBaseURL, "watchNamespaces", o.watchNamespaces, "resyncPeriod", o.resyncPeriod)
 	return mgr.Start(ctx)
 }
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/anthropics/managed-agents-operator/internal/simulator"
+	"github.com/anthropics/managed-agents-operator/internal/version"
 )
 
 func main() {
@@ -48,9 +49,10 @@ func (f *faultSpecs) Set(v string) error {
 }
 
 type config struct {
-	addr   string
-	opts   simulator.Options
-	faults []simulator.Fault
+	addr         string
+	opts         simulator.Options
+	faults       []simulator.Fault
+	printVersion bool
 }
 
 // parseFlags turns the command line into a listen address, simulator
@@ -89,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&loseLeaseNext, "lose-lease-next", 0, "make the next N work item heartbeats find their lease lapsed (412)")
 	fs.StringVar(&loseMode, "lose-mode", string(simulator.LoseByDroppingConnection), "how a lost response is lost: drop (close the connection) or error (500)")
 	fs.StringVar(&prefix, "fault-path-prefix", "", "limit the --fault-*, --latency and --drop-stream-* faults to paths with this prefix")
+	fs.BoolVar(&cfg.printVersion, "version", false, "print the version and exit")
 	fs.Var(&specs, "fault", "a fault rule as key=value pairs, e.g. kind=error,status=503,count=2 (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -143,6 +146,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 		return err
+	}
+	if cfg.printVersion {
+		fmt.Fprintln(stdout, "simulator", version.String())
+		return nil
 	}
 	sim := simulator.New(cfg.opts)
 	for _, f := range cfg.faults {

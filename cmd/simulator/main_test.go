@@ -82,6 +82,17 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// TestVersionFlag: --version answers without opening a listener, so it works beside a running simulator.
+func TestVersionFlag(t *testing.T) {
+	var out strings.Builder
+	if err := run(t.Context(), []string{"--addr", "256.0.0.1:1", "--version"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.HasPrefix(got, "simulator dev") {
+		t.Fatalf("--version printed %q", got)
+	}
+}
+
 // TestRunServesAndShutsDown starts the real server on a free port, uses it
 // through the SDK, then cancels it like SIGINT would.
 func TestRunServesAndShutsDown(t *testing.T) {
