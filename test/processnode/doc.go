@@ -53,8 +53,10 @@
 //     `kubectl logs` and client-go's GetLogs work through kube-apiserver as with a real kubelet.
 //     kube-apiserver does not verify a kubelet's certificate unless --kubelet-certificate-authority is
 //     set; the node does not authenticate the API server either (it listens on 127.0.0.1 only).
-//   - terminationMessagePolicy FallbackToLogsOnError: a failed run's terminated.message is the end of
-//     its log (80 lines, 2 KiB at most).
+//   - Termination messages: the container's terminationMessagePath (/dev/termination-log by default)
+//     is mapped, like a mount, to a fresh file <pod dir>/termination/<container>-<run> whose content
+//     (4 KiB at most) becomes terminated.message; with FallbackToLogsOnError an empty file on a
+//     failed run gives the end of its log instead (80 lines, 2 KiB at most).
 //   - Events: Pulled, Created, Started, Killing, Failed, BackOff, FailedMount, DeadlineExceeded,
 //     Evicted.
 //
@@ -73,7 +75,7 @@
 // Resources are not enforced, and a process killed by SIGKILL is exit code 137 with reason Error
 // (OOMKilled only through OOMKill). securityContext (users, capabilities, seccomp, read-only root)
 // and runtimeClassName are not applied: processes run as the node's own user. readOnly mounts are
-// writable; the terminationMessagePath file is not read. No Services or service environment
+// writable. No Services or service environment
 // variables; no exec, attach or port-forward. Sidecar init containers, persistentVolumeClaim,
 // ephemeral and other volume types make the Pod fail at once with reason UnsupportedByProcessNode
 // and a message naming the field (a Pod with an unbound claim is not even scheduled). Volumes are
@@ -90,12 +92,13 @@
 //
 // Without a mount namespace a volume cannot appear at its mountPath, so the node rewrites the paths
 // the Pod spec names. Each Pod has a directory <RootDir>/pods/<pod UID>/ holding volumes/<name>/,
-// rootfs/, home/ and logs/. In a container's command, args, env values written with value:, and
-// workingDir, every absolute path token (a run of letters, digits and ._-+@/ starting with / and not
-// preceded by one of those) is mapped:
+// rootfs/, home/, logs/ and termination/. In a container's command, args, env values written with
+// value:, and workingDir, every absolute path token (a run of letters, digits and ._-+@/ starting
+// with / and not preceded by one of those) is mapped:
 //
-//  1. a token equal to a volumeMount's mountPath, or below it, becomes the same path in that volume's
-//     directory (the deepest mountPath wins, subPath included): with an emptyDir "work" mounted at
+//  1. a token equal to a volumeMount's mountPath (or the terminationMessagePath), or below it,
+//     becomes the same path in that volume's directory (the deepest mountPath wins, subPath
+//     included): with an emptyDir "work" mounted at
 //     /workspace, "cp /in/x /workspace/y" runs as "cp /in/x <pod dir>/volumes/work/y";
 //  2. otherwise, when Config.ImageRoots has a directory for the container's image and that directory
 //     holds the path, the token is moved into it: with ImageRoots{"operator:dev": "/tmp/img"} and the

@@ -173,7 +173,7 @@ func TestFailures(t *testing.T) {
 		exitCode  int32
 		termWhy   string
 	}{
-		{"a command that fails: Failed with its exit code", shell("fail", "echo about to fail >&2; exit 3"), 3, processnode.ReasonError},
+		{"a command that fails: Failed with its exit code", shell("fail", "echo about to fail >&2; echo disk full > /dev/termination-log; exit 3"), 3, processnode.ReasonError},
 		{"a command that does not exist: StartError, exit code 128", corev1.Container{Name: "missing", Image: "x", Command: []string{"no-such-command-anywhere"}}, 128, processnode.ReasonStartError},
 	}
 	for i, tc := range cases {
@@ -186,6 +186,9 @@ func TestFailures(t *testing.T) {
 			term := done.Status.ContainerStatuses[0].State.Terminated
 			if term == nil || term.ExitCode != tc.exitCode || term.Reason != tc.termWhy {
 				t.Errorf("terminated = %+v, want exit code %d reason %s", term, tc.exitCode, tc.termWhy)
+			}
+			if i == 0 && term != nil && term.Message != "disk full\n" {
+				t.Errorf("termination message %q, want what the process wrote to /dev/termination-log", term.Message)
 			}
 		})
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // EnvNodeName is set in every container's environment to the node's name, so that a test can find
@@ -42,6 +44,11 @@ func (w *podWorker) prepare(ctx context.Context, c *container) (runSpec, error) 
 	mounts, err := mountsOf(c.spec, w.volumes, env)
 	if err != nil {
 		return runSpec{}, asConfigError(err)
+	}
+	if msgFile, err := w.terminationFile(c); err != nil {
+		return runSpec{}, &createError{msg: err.Error()}
+	} else if msgFile.mountPath != "" {
+		mounts = append(mounts, msgFile)
 	}
 	mapper := newPathMapper(mounts, w.node.cfg.ImageRoots[c.spec.Image])
 	for name, isLiteral := range literal {
@@ -154,4 +161,41 @@ func executable(path string) error {
 		return errors.New("permission denied")
 	}
 	return nil
+}
+
+// terminationMessageLimit is how much of a termination message file the kubelet reads.
+const terminationMessageLimit = 4096
+
+// terminationFile creates the (empty) file that stands in for the container's
+// terminationMessagePath (/dev/termination-log by default) in this run, and maps that path to it, as
+// the kubelet mounts a file there. It is <pod dir>/termination/<container>-<run>.
+func (w *podWorker) terminationFile(c *container) (mountMapping, error) {
+	path := c.spec.TerminationMessagePath
+	if path == "" {
+		path = corev1.TerminationMessagePathDefault
+	}
+	file := w.terminationFilePath(c)
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return mountMapping{}, err
+	}
+	if err := os.WriteFile(file, nil, 0o666); err != nil {
+		return mountMapping{}, err
+	}
+	return mountMapping{mountPath: path, hostPath: file}, nil
+}
+
+func (w *podWorker) terminationFilePath(c *container) string {
+	return filepath.Join(w.dir, "termination", fmt.Sprintf("%s-%d", c.spec.Name, c.status.RestartCount))
+}
+
+// terminationMessage is what the kubelet reports as a run's terminated.message: the termination
+// message file, else, for a failed run with FallbackToLogsOnError, the end of its log.
+func (w *podWorker) terminationMessage(c *container, exitCode int32) string {
+	if data, err := os.ReadFile(w.terminationFilePath(c)); err == nil && len(data) > 0 {
+		return string(data[:min(len(data), terminationMessageLimit)])
+	}
+	if exitCode != 0 && c.spec.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError {
+		return logTail(containerLogPath(w.dir, c.spec.Name, c.status.RestartCount))
+	}
+	return ""
 }

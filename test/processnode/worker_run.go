@@ -180,9 +180,7 @@ func (w *podWorker) exited(ev exitEvent) {
 	if c.oomKilled {
 		term.Reason, c.oomKilled = ReasonOOMKilled, false
 	}
-	if res.exitCode != 0 && c.spec.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError {
-		term.Message = logTail(containerLogPath(w.dir, c.spec.Name, c.status.RestartCount))
-	}
+	term.Message = w.terminationMessage(c, res.exitCode)
 	w.finishRun(c, res.finishedAt, term)
 }
 
