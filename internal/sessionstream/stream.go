@@ -184,7 +184,7 @@ func (s *Stream) follow(ctx context.Context) error {
 	}
 	// Events that arrive while the history is listed wait in the connection's buffers; the fold
 	// below reads them once it is done. No reader goroutine or channel per session is needed.
-	seen, err := s.foldHistory(ctx)
+	overlap, err := s.foldHistory(ctx)
 	if err != nil {
 		return s.connectFailed(ctx, err)
 	}
@@ -197,12 +197,8 @@ func (s *Stream) follow(ctx context.Context) error {
 		if !ok {
 			return stream.Err()
 		}
-		if seen != nil {
-			// Until the first event the history did not have, the stream repeats the history's tail.
-			if seen[sessionevents.Identity(&ev, raw)] {
-				continue
-			}
-			seen = nil
+		if overlap.repeats(&ev, raw) {
+			continue
 		}
 		if err := s.apply(ctx, &ev); err != nil {
 			return err // reconnect: the re-fold writes the Events that failed
@@ -246,10 +242,10 @@ func nextEvent(stream *managedagents.EventStream) (sessionevents.Event, []byte, 
 // foldHistory rebuilds the state from the full history, so that every reconnect and every restart
 // starts from the API's truth: no gap and no double count. It writes the Kubernetes Events the
 // history still lacks; the count status may show stops before the first one that failed. It returns
-// the identities of the events it saw.
-func (s *Stream) foldHistory(ctx context.Context) (map[string]bool, error) {
+// the overlap with the live stream, which has buffered events since before the listing.
+func (s *Stream) foldHistory(ctx context.Context) (*overlap, error) {
 	var fresh sessionevents.State
-	seen := map[string]bool{}
+	seen := &overlap{seen: map[string]bool{}}
 	var pending []pendingEvent
 	err := s.api.ListEvents(ctx, s.sessionID, func(remote managedagents.Event) bool {
 		raw := []byte(remote.RawJSON())
@@ -257,7 +253,7 @@ func (s *Stream) foldHistory(ctx context.Context) (map[string]bool, error) {
 		if err != nil {
 			return true
 		}
-		seen[sessionevents.Identity(&ev, raw)] = true
+		seen.seen[sessionevents.Identity(&ev, raw)] = true
 		sum := fresh.Apply(&ev)
 		pending = append(pending, pendingEvent{seq: fresh.Count, ev: ev, sum: sum})
 		return true
@@ -342,4 +338,26 @@ func (s *Stream) terminated() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ended
+}
+
+// overlap is the stretch where the live stream repeats what the history listing already folded: the
+// stream connected first, so it buffered every event from the connect on. Until the first event the
+// history did not have, each streamed event is a repeat. Identity covers events without an id too:
+// one such event must neither end the overlap early (which folded the rest of the overlap twice) nor
+// be folded twice itself.
+type overlap struct {
+	seen map[string]bool
+}
+
+// repeats reports whether a streamed event was folded from the history already. The first event
+// that was not ends the overlap: every later one is new.
+func (o *overlap) repeats(ev *sessionevents.Event, raw []byte) bool {
+	if o.seen == nil {
+		return false
+	}
+	if o.seen[sessionevents.Identity(ev, raw)] {
+		return true
+	}
+	o.seen = nil
+	return false
 }

@@ -130,7 +130,7 @@ func (s *Server) resolveCredential(key string) (principal, *apiError) {
 	if strings.HasPrefix(key, sessionsTokenPrefix) {
 		return principal{}, unauthorized("the work item of this sessions token has stopped")
 	}
-	if s.opts.APIKey != "" && key != s.opts.APIKey {
+	if !s.keyAccepted(key) {
 		return principal{}, unauthorized("invalid x-api-key")
 	}
 	return principal{kind: credAPIKey}, nil

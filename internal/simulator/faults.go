@@ -469,3 +469,15 @@ func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"faults": s.Faults()})
 }
+
+// CloseStreams cuts every open event stream of a session, as a server-side disconnect would: the
+// clients reconnect, with whatever credential they hold then.
+func (s *Server) CloseStreams(sessionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess := s.sessions[sessionID]; sess != nil {
+		for sub := range sess.subs {
+			sub.end(endDropped)
+		}
+	}
+}

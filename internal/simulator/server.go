@@ -60,6 +60,11 @@ type Server struct {
 	stats  *stats
 	faults *faults
 
+	// keysMu guards the keys accepted besides Options.APIKey and the revoked ones (keys.go).
+	keysMu      sync.Mutex
+	extraKeys   map[string]bool
+	revokedKeys map[string]bool
+
 	// mu guards every resource below, each session's events, subscribers and
 	// turn state. One lock keeps the lifecycle rules (a running session cannot
 	// be deleted, an event is persisted before it is delivered) simple to get

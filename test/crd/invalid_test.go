@@ -292,6 +292,8 @@ func invalidCases() []invalidCase {
 			update: []mutation{set("spec.messages", []any{})}, wantField: "spec.messages is append-only"},
 		{name: "budget removed", why: "the API cannot remove a budget and re-add it", base: baseSession,
 			update: []mutation{del("spec.budget")}, wantField: "spec.budget cannot be removed"},
+		{name: "budget lowered", why: "the API only raises a session's cap; a lower one would fail at every update", base: baseSession,
+			update: []mutation{set("spec.budget.maxListCostUSD", "4.99")}, wantField: "spec.budget.maxListCostUSD cannot be lowered"},
 		{name: "vault ids added after launch", why: "the API takes vaults at creation only", base: baseSession,
 			update: []mutation{set("spec.vaultIDs", []any{"vlt_1"})}, wantField: "spec.vaultIDs is immutable"},
 	}, credentialAndContentCases()...)
