@@ -157,7 +157,7 @@ func TestSessionRejectedTitleNeverBlocksSteering(t *testing.T) {
 	if err := k8s.Update(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
-	sess = waitSession(t, key, "the message answered while the title is refused", func(s *v1alpha1.Session) bool {
+	waitSession(t, key, "the message answered while the title is refused", func(s *v1alpha1.Session) bool {
 		return s.Status.MessagesSent == 1 && s.Status.Phase == v1alpha1.SessionIdle &&
 			meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionTurnComplete) &&
 			conditionIs(s.Status.Conditions, v1alpha1.ConditionRemoteFieldsSynced, metav1.ConditionFalse, "RemoteFieldsRejected")
