@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Builds every pinned tool binary into ./bin from the Go module proxy, skipping those already built.
-# Nothing here downloads a prebuilt binary: the control plane (kube-apiserver, kube-controller-manager,
-# kube-scheduler, etcd, kubectl) and helm
-# compile from source, which takes ~11 minutes cold on 2 cores and seconds with a warm Go build cache.
+# Builds every pinned tool binary into ./bin, skipping those already there.
+#
+# The control plane's etcd, kube-apiserver and kubectl come first from the official prebuilt envtest
+# archive for K8S_VERSION, the one `setup-envtest use` downloads: hack/fetchenvtest reads
+# controller-tools' envtest release index, checks the archive against the index's sha512 and the
+# kube-apiserver's reported version. That takes seconds where the network allows. When it fails (no
+# network, no archive for this version or platform, a checksum mismatch; the attempt gives up within
+# seconds when nothing answers) they build from the Go module proxy like every other tool here:
+# about 11 minutes cold on 2 cores, seconds with a warm Go build cache. kube-controller-manager,
+# kube-scheduler, helm and the developer tools always build from source (envtest archives hold
+# only those three).
+#
+# Environment:
+#   TOOLS_BIN           where the binaries go (default: ./bin; the control plane goes to its k8s/)
+#   ENVTEST_DOWNLOAD=0  skip the prebuilt envtest binaries and build everything from source
+#   ENVTEST_INDEX_URL   the envtest release index (default: the one setup-envtest reads)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BIN="$ROOT/bin"
+BIN="${TOOLS_BIN:-$ROOT/bin}"
 K8S_VERSION="v1.37.2"
+ENVTEST_INDEX_URL="${ENVTEST_INDEX_URL:-https://raw.githubusercontent.com/kubernetes-sigs/controller-tools/HEAD/envtest-releases.yaml}"
+ENVTEST_BINARIES="etcd kube-apiserver kubectl"
 mkdir -p "$BIN/k8s"
 export CGO_ENABLED=0
 
@@ -23,12 +37,46 @@ build() {
 	(cd "$moddir" && go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
 	mv "$out.tmp" "$out"
 	echo "tools: built $name in $((SECONDS - start))s"
+	if [[ " $ENVTEST_BINARIES " == *" $name "* ]]; then
+		control_plane_built+=("$name")
+		control_plane_seconds=$((control_plane_seconds + SECONDS - start))
+	fi
+}
+
+# fetch_envtest installs the prebuilt etcd, kube-apiserver and kubectl when one of them is wanted and
+# missing, and says which path the control plane took. On failure the build loop builds them.
+control_plane=""
+control_plane_built=()
+control_plane_seconds=0
+fetch_envtest() {
+	local missing=() tool
+	for tool in $want; do
+		if [[ " $ENVTEST_BINARIES " == *" $tool "* && ! -x "$BIN/k8s/$tool" ]]; then
+			missing+=("$tool")
+		fi
+	done
+	if ((${#missing[@]} == 0)); then
+		return
+	fi
+	if [[ "${ENVTEST_DOWNLOAD:-1}" == 0 ]]; then
+		control_plane="built from source (ENVTEST_DOWNLOAD=0)"
+		return
+	fi
+	echo "tools: trying the prebuilt envtest $K8S_VERSION binaries for ${missing[*]}..."
+	local start=$SECONDS
+	if (cd "$ROOT" && go run ./hack/fetchenvtest -version "$K8S_VERSION" -dir "$BIN/k8s" -index "$ENVTEST_INDEX_URL"); then
+		control_plane="prebuilt envtest $K8S_VERSION binaries, downloaded and verified in $((SECONDS - start))s"
+	else
+		echo "tools: no prebuilt envtest binaries (see above) after $((SECONDS - start))s; building ${missing[*]} from source"
+		control_plane="built from source; the prebuilt download was given up after $((SECONDS - start))s"
+	fi
 }
 
 VERSION_PKG="k8s.io/component-base/version"
 K8S_LDFLAGS="-s -w -X $VERSION_PKG.gitVersion=$K8S_VERSION -X $VERSION_PKG.gitMajor=1 -X $VERSION_PKG.gitMinor=37"
 
 want="${*:-controller-gen golangci-lint etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm}"
+fetch_envtest
 for tool in $want; do
 	case "$tool" in
 	controller-gen) build controller-gen "$BIN/controller-gen" "$ROOT/hack/tools/dev" sigs.k8s.io/controller-tools/cmd/controller-gen ;;
@@ -46,3 +94,10 @@ for tool in $want; do
 	*) echo "tools: unknown tool $tool" >&2; exit 2 ;;
 	esac
 done
+
+if [[ -n "$control_plane" ]]; then
+	if ((${#control_plane_built[@]} > 0)); then
+		control_plane+="; built ${control_plane_built[*]} in ${control_plane_seconds}s"
+	fi
+	echo "tools: control plane ($ENVTEST_BINARIES): $control_plane"
+fi
