@@ -11,6 +11,11 @@ const (
 	ConditionPaused = "Paused"
 )
 
+// ConditionCredentialsValid is True when every OAuth credential of a Vault passed its last
+// validation (the API's live probe of the credential against its MCP server), False when one failed,
+// and Unknown before the first validation or when the probe could not tell.
+const ConditionCredentialsValid = "CredentialsValid"
+
 // Session condition types.
 const (
 	// ConditionReferencesResolved is True when agentRef and environmentRef point at Ready objects.

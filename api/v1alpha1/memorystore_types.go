@@ -101,12 +101,16 @@ type MemoryStoreStatus struct {
 	// +optional
 	SeedHash string `json:"seedHash,omitempty"`
 
+	// ConfigHash is a hash of the desired store and seed last applied.
+	// +optional
+	ConfigHash string `json:"configHash,omitempty"`
+
 	// LastSyncTime is when the operator last compared the remote store with the spec.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 
-	// Conditions: Ready (the store exists, matches the spec and holds every seed path) and Synced (the
-	// last sync succeeded).
+	// Conditions: Ready (the store exists, matches the spec and holds every seed path), Synced (the
+	// last sync succeeded) and Paused.
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=8

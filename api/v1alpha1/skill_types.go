@@ -22,9 +22,10 @@ const (
 // SkillSpec is a custom skill whose files come from a ConfigMap in this namespace. Each change of the
 // files (a ConfigMap edit or a change of this spec's file list) uploads one new remote skill version;
 // Agents that use the Skill through spec.skills[].skillRef without a pinned version follow it.
+// +kubebuilder:validation:XValidation:rule="has(self.displayName) == has(oldSelf.displayName) && (!has(self.displayName) || self.displayName == oldSelf.displayName)",message="spec.displayName is immutable: the API cannot rename a skill"
 type SkillSpec struct {
 	// DisplayName of the remote skill, a single line of at most 255 characters. Defaults to the name
-	// in SKILL.md's frontmatter.
+	// in SKILL.md's frontmatter. Immutable: the API cannot rename a skill.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
 	// +kubebuilder:validation:Pattern=`^[^\r\n]*$`
@@ -107,10 +108,6 @@ type SkillStatus struct {
 	// +optional
 	LatestVersion string `json:"latestVersion,omitempty"`
 
-	// Name is the skill's name from SKILL.md's frontmatter, fixed for the skill's life.
-	// +optional
-	Name string `json:"name,omitempty"`
-
 	// ContentHash is the SHA-256 of the files of LatestVersion, so that an unchanged ConfigMap never
 	// uploads a version.
 	// +optional
@@ -120,14 +117,22 @@ type SkillStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
+	// ConfigHash is a hash of the desired display name and files last applied.
+	// +optional
+	ConfigHash string `json:"configHash,omitempty"`
+
+	// LastSyncTime is when the operator last uploaded a version or created the skill.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
 	// VersionHistory lists the most recent uploaded versions, newest first (at most 10).
 	// +kubebuilder:validation:MaxItems=10
 	// +listType=atomic
 	// +optional
 	VersionHistory []SkillVersionRecord `json:"versionHistory,omitempty"`
 
-	// Conditions: Ready (the latest remote version holds the ConfigMap's files) and Synced (the last
-	// sync succeeded).
+	// Conditions: Ready (the latest remote version holds the ConfigMap's files), Synced (the last sync
+	// succeeded) and Paused.
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=8

@@ -292,8 +292,14 @@ type CredentialStatus struct {
 	// +optional
 	LastValidated *metav1.Time `json:"lastValidated,omitempty"`
 
-	// Message explains a failure of this credential: a missing Secret or key, the API's rejection of a
-	// value (naming the field, never the value), or the failed validation step.
+	// ValidationMessage says which step of the last validation failed (the MCP probe's method and HTTP
+	// status, the refresh attempt), or why validation could not run. Empty when Valid.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	ValidationMessage string `json:"validationMessage,omitempty"`
+
+	// Message says why the last sync of this credential failed: a missing Secret or key, or the API's
+	// rejection of a value (naming the field, never the value). Empty when it is in sync.
 	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	Message string `json:"message,omitempty"`
@@ -316,12 +322,18 @@ type VaultStatus struct {
 	// +optional
 	Credentials []CredentialStatus `json:"credentials,omitempty"`
 
-	// LastSyncTime is when the operator last compared the remote vault with the spec.
+	// ConfigHash is a hash of the desired vault and its credentials' secret digests last applied, used to
+	// notice spec and Secret changes without a remote call.
+	// +optional
+	ConfigHash string `json:"configHash,omitempty"`
+
+	// LastSyncTime is when the operator last changed the remote vault or its credentials.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 
-	// Conditions: Ready (the vault and every credential match the spec and their Secrets) and Synced
-	// (the last sync succeeded).
+	// Conditions: Ready (the vault and every credential match the spec and their Secrets), Synced (the
+	// last sync succeeded), Paused, and CredentialsValid (every OAuth credential passed its last
+	// validation).
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=8

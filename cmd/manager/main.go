@@ -208,6 +208,9 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultS
 	if err := controller.SetupAgentAndEnvironment(ctx, mgr, opts); err != nil {
 		return err
 	}
+	if err := controller.SetupVaultsSkillsAndMemoryStores(ctx, mgr, opts); err != nil {
+		return err
+	}
 	_, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers, StatusInterval: o.statusInterval})
 	return err
 }

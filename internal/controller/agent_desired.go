@@ -32,6 +32,9 @@ func (r agentRemote) desiredSpec(ctx context.Context, agent *v1alpha1.Agent) (*v
 			}
 		}
 	}
+	if err := r.resolveSkills(ctx, agent.Namespace, spec); err != nil {
+		return nil, err
+	}
 	return spec, nil
 }
 

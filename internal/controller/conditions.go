@@ -100,3 +100,23 @@ func hasCondition(conds []metav1.Condition, condType string) bool {
 func isSynced(conds []metav1.Condition) bool {
 	return meta.IsStatusConditionTrue(conds, v1alpha1.ConditionSynced)
 }
+
+// Vault, Skill and MemoryStore reasons, of their conditions and Events.
+const (
+	// ReasonSecretNotFound: a credential's Secret or key does not exist (yet).
+	ReasonSecretNotFound Reason = "SecretNotFound"
+	// Per-credential Events of a Vault.
+	ReasonCredentialCreated  Reason = "CredentialCreated"
+	ReasonCredentialRotated  Reason = "CredentialRotated"
+	ReasonCredentialUpdated  Reason = "CredentialUpdated"
+	ReasonCredentialReplaced Reason = "CredentialReplaced"
+	ReasonCredentialDeleted  Reason = "CredentialDeleted"
+	ReasonCredentialRejected Reason = "CredentialRejected"
+	// Reasons of a Vault's CredentialsValid condition.
+	ReasonCredentialsValid  Reason = "Valid"
+	ReasonCredentialInvalid Reason = "CredentialInvalid"
+	ReasonValidationUnknown Reason = "ValidationUnknown"
+	ReasonNothingToValidate Reason = "NoOAuthCredentials"
+	// ReasonSeeded: a MemoryStore's seed memories were created.
+	ReasonSeeded Reason = "Seeded"
+)

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
@@ -47,6 +48,7 @@ func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Option
 		For(&v1alpha1.Agent{}, builder.WithPredicates(specChanged())).
 		WatchesMetadata(&corev1.Secret{}, refMapper{client: mgr.GetClient(), newList: newAgentList, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.handler()).
 		WatchesMetadata(&corev1.ConfigMap{}, refMapper{client: mgr.GetClient(), newList: newAgentList, index: indexConfigMap}.handler()).
+		Watches(&v1alpha1.Skill{}, refMapper{client: mgr.GetClient(), newList: newAgentList, index: indexSkillRef}.handler()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(opts.AgentConcurrency, 1)}).
 		Complete(agents)
 	if err != nil {
@@ -65,6 +67,9 @@ func indexAgents(ctx context.Context, mgr ctrl.Manager) error {
 	if err := indexer.IndexField(ctx, &v1alpha1.Agent{}, indexAPIKeySecret, func(o client.Object) []string {
 		return apiKeySecretIndex(o.(*v1alpha1.Agent).Spec.APIKeySecretRef)
 	}); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &v1alpha1.Agent{}, indexSkillRef, skillRefIndex); err != nil {
 		return err
 	}
 	return indexer.IndexField(ctx, &v1alpha1.Agent{}, indexConfigMap, func(o client.Object) []string {
@@ -91,4 +96,58 @@ func newObjectOf[O client.Object]() func() O {
 	var zero O
 	t := reflect.TypeOf(zero).Elem()
 	return func() O { return reflect.New(t).Interface().(O) }
+}
+
+// SetupVaultsSkillsAndMemoryStores registers the Vault, Skill and MemoryStore controllers with the
+// manager. Each runs on the lifecycle driver; a Vault follows the Secrets its credentials read, a
+// Skill and a MemoryStore the ConfigMap they read.
+func SetupVaultsSkillsAndMemoryStores(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+	creds := &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret}
+	if opts.ResyncPeriod <= 0 {
+		opts.ResyncPeriod = 10 * time.Minute
+	}
+	if err := indexContentKinds(ctx, mgr); err != nil {
+		return err
+	}
+	recorder := func(name string) countingRecorder {
+		return countingRecorder{mgr.GetEventRecorder(name + "-controller")}
+	}
+	memoryStores := newLifecycle(mgr, opts, creds, "MemoryStore", "memory store", memoryStoreRemote{reader: mgr.GetAPIReader(), recorder: recorder("memorystore")})
+	// The noun has a space; the Event source must not.
+	memoryStores.recorder = recorder("memorystore")
+	reader := mgr.GetAPIReader()
+	kinds := []struct {
+		obj     client.Object
+		newList func() client.ObjectList
+		handler reconcile.Reconciler
+		refs    []watchedRef
+	}{
+		{&v1alpha1.Vault{}, func() client.ObjectList { return &v1alpha1.VaultList{} },
+			newLifecycle(mgr, opts, creds, "Vault", "vault", vaultRemote{reader: reader, recorder: recorder("vault")}),
+			[]watchedRef{{&corev1.Secret{}, indexSecretRefs}}},
+		{&v1alpha1.Skill{}, func() client.ObjectList { return &v1alpha1.SkillList{} },
+			newLifecycle(mgr, opts, creds, "Skill", "skill", skillRemote{reader: reader}),
+			[]watchedRef{{&corev1.ConfigMap{}, indexConfigMap}}},
+		{&v1alpha1.MemoryStore{}, func() client.ObjectList { return &v1alpha1.MemoryStoreList{} },
+			memoryStores,
+			[]watchedRef{{&corev1.ConfigMap{}, indexConfigMap}}},
+	}
+	for _, k := range kinds {
+		b := ctrl.NewControllerManagedBy(mgr).
+			For(k.obj, builder.WithPredicates(specChanged())).
+			WatchesMetadata(&corev1.Secret{}, refMapper{client: mgr.GetClient(), newList: k.newList, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.handler())
+		for _, ref := range k.refs {
+			b = b.WatchesMetadata(ref.obj, refMapper{client: mgr.GetClient(), newList: k.newList, index: ref.index}.handler())
+		}
+		if err := b.WithOptions(controller.Options{MaxConcurrentReconciles: 2}).Complete(k.handler); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watchedRef is a kind of object that objects refer to, and the field index that finds them.
+type watchedRef struct {
+	obj   client.Object
+	index string
 }

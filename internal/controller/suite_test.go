@@ -156,6 +156,10 @@ func startManagerWith(change func(*controller.Options)) error {
 		cancel()
 		return err
 	}
+	if err := controller.SetupVaultsSkillsAndMemoryStores(ctx, mgr, opts); err != nil {
+		cancel()
+		return err
+	}
 	if _, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: 4, DeleteTimeout: 10 * time.Second}); err != nil {
 		cancel()
 		return err

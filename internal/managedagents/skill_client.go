@@ -3,6 +3,7 @@
 package managedagents
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"io"
@@ -39,6 +40,9 @@ type SkillClient interface {
 	// ListSkillVersions returns the skill's versions, newest first.
 	ListSkillVersions(ctx context.Context, skillID string) ([]SkillVersion, error)
 	DeleteSkillVersion(ctx context.Context, skillID, versionID string) error
+	// SkillVersionFiles downloads a version's files (path inside the upload -> content), so that a
+	// version made by an upload whose answer was lost can be recognized by its content.
+	SkillVersionFiles(ctx context.Context, skillID, versionID string) (map[string][]byte, error)
 }
 
 var _ SkillClient = (*sdkClient)(nil)
@@ -85,6 +89,45 @@ func (c *sdkClient) ListSkillVersions(ctx context.Context, skillID string) ([]Sk
 func (c *sdkClient) DeleteSkillVersion(ctx context.Context, skillID, versionID string) error {
 	_, err := c.api.Beta.Skills.Versions.Delete(ctx, versionID, anthropic.BetaSkillVersionDeleteParams{SkillID: skillID})
 	return Classify(err)
+}
+
+func (c *sdkClient) SkillVersionFiles(ctx context.Context, skillID, versionID string) (map[string][]byte, error) {
+	resp, err := c.api.Beta.Skills.Versions.Download(ctx, versionID, anthropic.BetaSkillVersionDownloadParams{SkillID: skillID})
+	if err != nil {
+		return nil, Classify(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4*MaxSkillBytes))
+	if err != nil {
+		return nil, Classify(err)
+	}
+	return unzip(body)
+}
+
+// unzip reads an archive's files, bounded to MaxSkillBytes in all.
+func unzip(body []byte) (map[string][]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		return nil, &Error{Kind: KindTransient, Message: "reading the skill version archive: " + err.Error(), cause: err}
+	}
+	out := map[string][]byte{}
+	total := int64(0)
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, &Error{Kind: KindTransient, Message: "reading the skill version archive: " + err.Error(), cause: err}
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, MaxSkillBytes+1-total))
+		_ = rc.Close()
+		if total += int64(len(data)); err != nil || total > MaxSkillBytes {
+			return nil, &Error{Kind: KindTransient, Message: "the skill version archive is unreadable or too large"}
+		}
+		out[f.Name] = data
+	}
+	return out, nil
 }
 
 // skillUpload turns files into the SDK's multipart readers, in path order so that the same files

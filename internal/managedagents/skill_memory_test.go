@@ -102,6 +102,9 @@ func TestSkillsThroughSimulator(t *testing.T) {
 	if list, err := api.ListSkills(ctx); err != nil || len(list) != 1 || list[0].DisplayName != "Release notes" {
 		t.Fatalf("list: %v %v", list, err)
 	}
+	if got, err := api.SkillVersionFiles(ctx, sk.ID, sk.LatestVersionID); err != nil || SkillContentHash(got) != SkillContentHash(files) {
+		t.Fatalf("downloaded files %v %v", got, err)
+	}
 
 	t.Run("an Agent's skillRef follows the latest version", func(t *testing.T) { agentWithSkillRef(t, api, sk.ID, v2.ID) })
 

@@ -38,7 +38,10 @@ Run 'make manifests' to regenerate.
   resources:
   - agents/finalizers
   - environments/finalizers
+  - memorystores/finalizers
   - sessions/finalizers
+  - skills/finalizers
+  - vaults/finalizers
   verbs:
   - update
 - apiGroups:
@@ -46,9 +49,23 @@ Run 'make manifests' to regenerate.
   resources:
   - agents/status
   - environments/status
+  - memorystores/status
   - sessions/status
+  - skills/status
+  - vaults/status
   verbs:
   - patch
+- apiGroups:
+  - claude.anthropic.com
+  resources:
+  - memorystores
+  - skills
+  - vaults
+  verbs:
+  - get
+  - list
+  - update
+  - watch
 {{- end }}
 
 {{- define "managed-agents-operator.rules.leaderElection" }}
