@@ -34,7 +34,7 @@ tools: ## Build pinned tools (controller-gen, golangci-lint, etcd, kube-apiserve
 .PHONY: generate
 generate: ## Generate deepcopy code.
 	@hack/build-tools.sh controller-gen
-	$(CONTROLLER_GEN) object paths=./api/...
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
 manifests: ## Generate CRDs and RBAC from the kubebuilder markers, then the chart's CRDs and RBAC rules and docs/crd-reference.md.
@@ -48,6 +48,7 @@ manifests: ## Generate CRDs and RBAC from the kubebuilder markers, then the char
 verify: generate manifests ## Fail when generated files are stale, go.mod is untidy or the chart's version is not VERSION.
 	@go mod tidy -diff >/dev/null || { echo "verify: go.mod is not tidy; run 'go mod tidy'"; exit 1; }
 	@go run ./hack/version -check
+	@go run ./hack/spdx
 	@if ! git diff --quiet -- $(GENERATED) || [[ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" ]]; then \
 		echo "verify: generated files are stale; run 'make generate manifests' and commit:"; \
 		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; fi

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds every pinned tool binary into ./bin, skipping those already there.
 #
 # The control plane's etcd, kube-apiserver and kubectl come first from the official prebuilt envtest

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The local playground behind `make demo` and `make demo-down`.
 #
 #   hack/demo.sh up     build what is missing, start etcd + kube-apiserver on 127.0.0.1, install the

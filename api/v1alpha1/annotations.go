@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package v1alpha1
 
 // Annotations that users set on Agents, Environments and Sessions to steer the operator.

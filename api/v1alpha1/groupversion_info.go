@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package v1alpha1 contains the API types of the claude.anthropic.com group: Agent, Environment
 // and Session, the Kubernetes face of Claude Managed Agents.
 // +kubebuilder:object:generate=true

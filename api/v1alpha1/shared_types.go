@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package v1alpha1
 
 // SecretKeyReference names a key of a Secret in the same namespace as the object that refers to it.

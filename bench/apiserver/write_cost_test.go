@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package apiserver measures what the operator's Kubernetes writes cost the API server, which is
 // the bottleneck of every load in `make bench` (docs/performance.md).
 package apiserver

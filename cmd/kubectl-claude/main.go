@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command kubectl-claude is the `kubectl claude` plugin: launch, follow and steer Claude Managed
 // Agents sessions through the Kubernetes API. The logic lives in internal/plugin; this package
 // only wires commands and flags.

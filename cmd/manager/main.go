@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command manager runs the managed-agents-operator: the controllers that reconcile Agent,
 // Environment and Session resources against the Claude Managed Agents API.
 package main

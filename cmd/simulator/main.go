@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command simulator serves the in-memory Claude Managed Agents API simulator
 // (internal/simulator) over HTTP, for local development, demos and CI.
 //

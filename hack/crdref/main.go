@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command crdref writes docs/crd-reference.md from the generated CRDs in config/crd/bases, so the
 // reference lists every field of every kind with the same descriptions and validation that
 // `kubectl explain` and the API server use. `make manifests` runs it.

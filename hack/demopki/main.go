@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command demopki writes the keys, certificates and kubeconfig that `make demo` needs to run
 // kube-apiserver on 127.0.0.1, using only the Go standard library (no openssl):
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command syncchart keeps the Helm chart in step with the generated manifests. It copies the CRDs
 // from config/crd/bases into charts/managed-agents-operator/crds, and renders the chart's RBAC rules
 // (templates/_rules.tpl) from config/rbac/role.yaml, which controller-gen generates from the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package controller holds one reconciler per kind (Agent, Environment, Session) and their shared helpers.
 package controller
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package managedagents is the operator's narrow interface over the official Claude Managed Agents
 // SDK: typed errors, spec-to-API translation, and API clients built from credentials.
 package managedagents

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package metrics defines the operator's Prometheus metrics. They live in controller-runtime's
 // registry, so the manager's metrics endpoint serves them. Labels are bounded: operations are path
 // templates, never ids; sessions are counted by namespace and phase, never by name.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package scheme builds the runtime.Scheme shared by the manager, the plugin and tests.
 package scheme
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package sessionevents decodes Managed Agents session events, summarizes them for people, and folds
 // a session's event history into the state that a Session's status shows. It is pure: no I/O, no
 // clock, so the same history always gives the same state.

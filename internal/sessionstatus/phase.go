@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package sessionstatus builds a Session's status from its folded event history: the phase, the
 // TurnComplete condition's reason, and the bounded lists and texts. It is pure, so it is fuzzed and
 // benchmarked on its own.

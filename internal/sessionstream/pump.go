@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package sessionstream is the operator's event stream runtime. The Pump holds one Stream per
 // followed remote session, outside Reconcile. Each Stream connects the live stream first, then folds
 // the full history and the live events (deduplicated) into a sessionevents.State, writes one

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package simulator is an in-memory, wire-compatible copy of the Claude Managed
 // Agents API (agents, agent versions, environments, sessions, session events and
 // resources, vaults and credentials, skills, memory stores and memories, and the work queue

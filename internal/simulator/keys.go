@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package simulator
 
 // Credentials beyond Options.APIKey, so that tests can rotate a key: accept a new one, then revoke

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package testenv starts a real control plane (etcd and kube-apiserver built into ./bin/k8s by
 // `make tools`) with the operator's CRDs installed, for tests that must run against a real API server.
 // StartWith adds, on request, kube-scheduler, kube-controller-manager (namespace and garbage

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package chaos proves that the operator loses nothing and duplicates nothing under faults. The
 // manager and the simulator run as processes against a real etcd and kube-apiserver that this
 // package starts by hand (so the API server can be stopped and started again on the same port).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package crd proves the CRDs against a real kube-apiserver: samples are accepted and read back as
 // written, and invalid manifests are rejected with a message that names the offending field.
 package crd

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package e2e runs the operator the way its users do. The manager and the simulator are real
 // processes built from this repository; kubectl and helm are the real tools from ./bin; all of them
 // talk to a real kube-apiserver and etcd. Every check goes through kubectl, helm or the simulator's

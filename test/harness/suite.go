@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package harness is the shared world of the suites that run the operator the way its users do: the
 // manager and the simulator as processes built from this repository, kubectl and helm as the real
 // tools from ./bin, and a real kube-apiserver and etcd. Every check goes through those tools or the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package metrics_test runs the manager and the simulator as processes against a real API server,
 // plays a scripted scenario, scrapes /metrics and checks the counters against what the simulator saw.
 package metrics_test

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package plugin_test runs the built kubectl-claude binary against a real API server, with the
 // manager and the simulator running as real processes, the way a user runs `kubectl claude`.
 package plugin_test

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package security proves the operator's least-privilege and no-leak promises against a real API
 // server, with the manager and the simulator as processes and kubectl and helm as the real tools:
 // the chart's ServiceAccount cannot reach outside the watched namespaces, references never cross a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command baseline is the floor that `make bench` compares the operator with: a plain Go program
 // that uses the official SDK to consume the same session event streams the operator consumes, the
 // same way (connect the stream first, then list the full history, then read live events,

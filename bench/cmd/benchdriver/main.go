@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command benchdriver is `make bench`: it starts a real kube-apiserver and etcd, the simulator and
 // the manager as their own processes, drives Sessions through the Kubernetes API, and measures
 // launch latency, event latency, scale, write amplification and the operator's CPU per event

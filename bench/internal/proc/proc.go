@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package proc reads what Linux knows about the benchmark's processes (internal/testenv starts
 // them): CPU time, resident memory, its peak, and open sockets. Everything comes from /proc, so the
 // numbers are the kernel's, not the program's own view.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command capture scrapes the operator's /metrics endpoint at a fixed interval and appends the
 // claude_* families to a file, one block per scrape, for cmd/render to draw the dashboard picture.
 package main

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command render draws the operator's dashboard panels from a metrics capture (cmd/capture) into one
 // PNG, the picture in docs/observability.md. The panels mirror the Grafana dashboard in the chart.
 package main
