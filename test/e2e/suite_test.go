@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/managed-agents-operator/internal/testenv"
 	"github.com/anthropics/managed-agents-operator/test/harness"
 )
 
@@ -23,8 +24,9 @@ const (
 	stepDelay = 20 * time.Millisecond
 )
 
-// suite is the control plane and binaries every test of the package shares.
-var suite harness.Suite
+// suite is the control plane and binaries every test of the package shares. kube-controller-manager
+// runs too: namespace deletion and garbage collection are its controllers.
+var suite = harness.Suite{ControlPlane: testenv.Options{ControllerManager: true}}
 
 func TestMain(m *testing.M) {
 	os.Exit(suite.Run(m, "e2e"))
