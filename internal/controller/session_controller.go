@@ -51,6 +51,9 @@ type sessionScope struct {
 	syncErr error
 	// handled says this reconcile carried out the current spec, so its generation is observed.
 	handled bool
+	// finished says the Session was finished before this reconcile: nothing called the API for it,
+	// so Synced keeps what the last attempt showed (a refused launch's message, say).
+	finished bool
 }
 
 // Reconcile brings one Session forward: get → deleted? → finished? → paused? → launch → follow →

@@ -138,7 +138,34 @@ func (r *SessionReconciler) resolveReferences(ctx context.Context, sess *v1alpha
 		}
 		in.EnvironmentID = env.Status.ID
 	}
-	return in, nil
+	return in, r.resolveVaultsAndMemoryStores(ctx, sess, &in)
+}
+
+// resolveVaultsAndMemoryStores finds the remote ids of the Vaults in spec.vaultRefs and the
+// MemoryStores named in spec.resources; each must be Ready for its current generation.
+func (r *SessionReconciler) resolveVaultsAndMemoryStores(ctx context.Context, sess *v1alpha1.Session, in *managedagents.SessionInputs) error {
+	for _, ref := range sess.Spec.VaultRefs {
+		var vault v1alpha1.Vault
+		if err := r.Get(ctx, types.NamespacedName{Namespace: sess.Namespace, Name: ref.Name}, &vault); err != nil || !current(&vault, vault.Status.ID, vault.Status.ObservedGeneration, vault.Status.Conditions) {
+			return notReady("Vault", sess.Namespace, ref.Name, err)
+		}
+		in.VaultIDs = append(in.VaultIDs, vault.Status.ID)
+	}
+	for i, res := range sess.Spec.Resources {
+		if res.MemoryStore == nil || res.MemoryStore.MemoryStoreRef == nil {
+			continue
+		}
+		name := res.MemoryStore.MemoryStoreRef.Name
+		var store v1alpha1.MemoryStore
+		if err := r.Get(ctx, types.NamespacedName{Namespace: sess.Namespace, Name: name}, &store); err != nil || !current(&store, store.Status.ID, store.Status.ObservedGeneration, store.Status.Conditions) {
+			return notReady("MemoryStore", sess.Namespace, name, err)
+		}
+		if in.MemoryStoreIDs == nil {
+			in.MemoryStoreIDs = map[int]string{}
+		}
+		in.MemoryStoreIDs[i] = store.Status.ID
+	}
+	return nil
 }
 
 // current reports whether a referenced object is usable for a launch: it has a remote id and is

@@ -29,7 +29,9 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 	paused := v1alpha1.IsPaused(sess.GetAnnotations())
 	setPaused(&sess.Status.Conditions, sess.Generation, paused,
 		"annotation "+v1alpha1.AnnotationPaused+" is \"true\": nothing is sent until it is removed; status still follows the session")
-	r.setSynced(s)
+	if !s.finished {
+		r.setSynced(s)
+	}
 	if s.decide {
 		result = r.applyPhase(ctx, sess, sessionstatus.Decide(sess, s.inputs), result)
 	}
@@ -103,6 +105,7 @@ func (r *SessionReconciler) finish(sess *v1alpha1.Session, pr sessionstatus.Resu
 // terminated, so a refusal is only logged). It never launches, sends or streams.
 func (r *SessionReconciler) reconcileFinished(ctx context.Context, s *sessionScope) (ctrl.Result, error) {
 	sess := s.sess
+	s.finished = true
 	r.Pump.Stop(client.ObjectKeyFromObject(sess))
 	if sess.Status.ObservedGeneration != sess.Generation && sess.Status.ID != "" {
 		if api, err := r.apiClient(ctx, sess); err == nil {

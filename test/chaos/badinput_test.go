@@ -156,8 +156,8 @@ func TestRealAPIErrorsShowTheAPIMessage(t *testing.T) {
 	}
 }
 
-// waitRejected waits until an object shows the rejection in its Ready condition (and, for a failed
-// Session, in its phase).
+// waitRejected waits until an object shows the rejection: an Agent or Environment in its Ready
+// condition; a Session in Synced (the last call to the API), and a refused launch also in its phase.
 func (s *scenario) waitRejected(kind string, obj client.Object, want rejection) {
 	s.t.Helper()
 	testenv.WaitFor(s.t, time.Minute, fmt.Sprintf("%s %s to show %s", kind, obj.GetName(), want.reason), func() (bool, string) {
@@ -182,9 +182,13 @@ func (s *scenario) waitRejected(kind string, obj client.Object, want rejection) 
 				s.t.Fatalf("Session %s launched remote session %s despite the rejection", o.Name, o.Status.ID)
 			}
 		}
-		ready := meta.FindStatusCondition(conds, v1alpha1.ConditionReady)
-		ok := ready != nil && ready.Status == metav1.ConditionFalse && ready.Reason == want.reason && strings.Contains(ready.Message, want.message)
-		return ok, fmt.Sprintf("phase %q, Ready %+v", phase, ready)
+		condType := v1alpha1.ConditionReady
+		if kind == "Session" {
+			condType = v1alpha1.ConditionSynced
+		}
+		cond := meta.FindStatusCondition(conds, condType)
+		ok := cond != nil && cond.Status == metav1.ConditionFalse && cond.Reason == want.reason && strings.Contains(cond.Message, want.message)
+		return ok, fmt.Sprintf("phase %q, %s %+v", phase, condType, cond)
 	})
 }
 
