@@ -26,7 +26,7 @@ func TestSessionWaitsForItsVaultAndLaunchesWithItsID(t *testing.T) {
 			conditionIs(s.Status.Conditions, v1alpha1.ConditionReferencesResolved, "False", "ReferenceNotReady")
 	})
 	secret(t, f.ns, "stripe", map[string]string{"api-key": "sk_test_vaultref"})
-	vault := newVault(f.ns, "team-vault", envCredential("stripe", "STRIPE_API_KEY", "stripe"))
+	vault := newVault(f.ns, "team-vault", envCredential("payments", "STRIPE_API_KEY", "stripe"))
 	create(t, vault)
 	vault = waitVault(t, client.ObjectKeyFromObject(vault), "Vault Ready", func(v *v1alpha1.Vault) bool { return isReady(v.Status.Conditions) })
 	sess = waitSession(t, key, "launched", func(s *v1alpha1.Session) bool { return s.Status.ID != "" })
