@@ -25,8 +25,8 @@ func TestSessionWaitsForItsVaultAndLaunchesWithItsID(t *testing.T) {
 		return s.Status.Phase == v1alpha1.SessionPending && s.Status.ID == "" &&
 			conditionIs(s.Status.Conditions, v1alpha1.ConditionReferencesResolved, "False", "ReferenceNotReady")
 	})
-	secret(t, f.ns, "stripe", map[string]string{"api-key": "sk_test_vaultref"})
-	vault := newVault(f.ns, "team-vault", envCredential("payments", "STRIPE_API_KEY", "stripe"))
+	secret(t, f.ns, "payments-key", map[string]string{"api-key": "sk_test_vaultref"})
+	vault := newVault(f.ns, "team-vault", envCredential("payments", "PAYMENTS_API_KEY", "payments-key"))
 	create(t, vault)
 	vault = waitVault(t, client.ObjectKeyFromObject(vault), "Vault Ready", func(v *v1alpha1.Vault) bool { return isReady(v.Status.Conditions) })
 	sess = waitSession(t, key, "launched", func(s *v1alpha1.Session) bool { return s.Status.ID != "" })
