@@ -16,7 +16,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -132,20 +131,15 @@ func checkResyncPeriod(d time.Duration) error {
 	return fmt.Errorf("--resync-period must be 0 (never compare unchanged objects) or at least 1s, got %s", d)
 }
 
-// cacheOptions restricts the informers to the watched namespaces. Cached objects drop their
-// managedFields, which nothing reads: with many Sessions they are a large share of the cache's memory
-// and of the copying and patch computation each reconcile does.
-func cacheOptions(namespaces string) cache.Options {
-	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
-	for _, ns := range strings.Split(namespaces, ",") {
+// splitNamespaces parses --watch-namespaces: comma-separated names, blanks ignored.
+func splitNamespaces(list string) []string {
+	var namespaces []string
+	for _, ns := range strings.Split(list, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
-			if opts.DefaultNamespaces == nil {
-				opts.DefaultNamespaces = map[string]cache.Config{}
-			}
-			opts.DefaultNamespaces[ns] = cache.Config{}
+			namespaces = append(namespaces, ns)
 		}
 	}
-	return opts
+	return namespaces
 }
 
 func run() error {
@@ -171,7 +165,7 @@ func run() error {
 	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme.New(),
-		Cache:                         cacheOptions(o.watchNamespaces),
+		Cache:                         controller.CacheOptions(splitNamespaces(o.watchNamespaces), defaultSecret),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
@@ -198,7 +192,12 @@ func run() error {
 }
 
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultSecret types.NamespacedName) error {
+	creds, err := controller.NewCredentials(ctx, mgr, defaultSecret)
+	if err != nil {
+		return err
+	}
 	opts := controller.Options{
+		Credentials: creds,
 		Factory: managedagents.NewFactory(managedagents.FactoryOptions{
 			BaseURL: o.apiBaseURL, RequestsPerSecond: o.apiQPS, Burst: o.apiBurst,
 		}),
@@ -213,6 +212,6 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultS
 	if err := controller.SetupVaultsSkillsAndMemoryStores(ctx, mgr, opts); err != nil {
 		return err
 	}
-	_, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers, StatusInterval: o.statusInterval})
+	_, err = controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers, StatusInterval: o.statusInterval})
 	return err
 }

@@ -43,6 +43,8 @@ const (
 	ReasonDeleted             Reason = "Deleted"
 	ReasonRetained            Reason = "Retained"
 	ReasonDeletionBlocked     Reason = "DeletionBlocked"
+	// ReasonRemoteAbandoned: the object was let go without releasing its remote twin (no API key known).
+	ReasonRemoteAbandoned Reason = "RemoteAbandoned"
 )
 
 // Session reasons, of its conditions and of the Events that go with them. A finished Session's

@@ -34,7 +34,7 @@ import (
 //   - status: id, observedGeneration, configHash, lastSyncTime, and the Ready, Synced and Paused
 //     conditions, with a Warning Event only when a condition changes;
 //   - deletion per policy (Retain, Archive, Delete), a blocked deletion, and letting go when the
-//     credentials are gone for good.
+//     credentials are gone for good (giveUpRelease).
 //
 // A kind plugs in with a remoteKind[O] (its translation) and newLifecycle. Its whole contract:
 //
@@ -119,8 +119,11 @@ type managedFields struct {
 type apiClients interface {
 	// forSync returns a client for the key the object's Secret holds now.
 	forSync(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyReference) (managedagents.Client, error)
-	// forRelease returns a client for releasing a deleted object's remote twin.
-	forRelease(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyReference) (managedagents.Client, error)
+	// forRelease returns a client for releasing a deleted object's remote twin: with the Secret's key
+	// or, when the Secret is gone, with the last key read from it (remembered).
+	forRelease(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyReference) (api managedagents.Client, remembered bool, err error)
+	// released says that an object let go of its remote twin, so a deleted Secret's last key can go.
+	released(ctx context.Context, obj client.Object, ref *v1alpha1.SecretKeyReference)
 }
 
 // keyedClients builds API clients from the keys that Credentials reads.
@@ -137,8 +140,16 @@ func (k keyedClients) forSync(ctx context.Context, namespace string, ref *v1alph
 	return k.factory.For(key), nil
 }
 
-func (k keyedClients) forRelease(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyReference) (managedagents.Client, error) {
-	return k.forSync(ctx, namespace, ref)
+func (k keyedClients) forRelease(ctx context.Context, namespace string, ref *v1alpha1.SecretKeyReference) (managedagents.Client, bool, error) {
+	key, remembered, err := k.credentials.APIKeyForRelease(ctx, namespace, ref)
+	if err != nil {
+		return nil, false, err
+	}
+	return k.factory.For(key), remembered, nil
+}
+
+func (k keyedClients) released(ctx context.Context, obj client.Object, ref *v1alpha1.SecretKeyReference) {
+	k.credentials.Released(ctx, obj, ref)
 }
 
 // lifecycle is the driver for one kind. See remoteKind.

@@ -4,6 +4,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,7 +19,9 @@ import (
 
 // reconcileDelete honors the deletion policy, then releases the finalizer. An object whose id never
 // reached status (a create whose answer was lost) is looked up by UID first, so that deleting it
-// does not leave its remote twin behind.
+// does not leave its remote twin behind. When the key Secret went first (a namespace deletion), the
+// last key read from it releases the remote object; when none is known, deletion gives up after
+// releaseGiveUpAfter instead of holding the object, and its namespace, forever.
 func (d *lifecycle[O]) reconcileDelete(ctx context.Context, obj O) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
 		return ctrl.Result{}, nil
@@ -32,22 +35,27 @@ func (d *lifecycle[O]) reconcileDelete(ctx context.Context, obj O) (ctrl.Result,
 		if id := *f.ID; id != "" {
 			d.event(obj, corev1.EventTypeNormal, ReasonRetained, "Delete", "Left remote %s %s in place (deletionPolicy Retain)", d.noun, id)
 		}
-		return d.letGo(ctx, obj)
+		return d.letGo(ctx, obj, f)
 	}
-	if err := d.release(ctx, obj, f); err != nil {
+	api, remembered, err := d.apis.forRelease(ctx, obj.GetNamespace(), f.APIKeySecretRef)
+	if err == nil {
+		err = d.release(ctx, obj, f, api)
+	}
+	switch {
+	case err == nil:
+		return d.letGo(ctx, obj, f)
+	case noKeyToRelease(err, remembered):
+		return d.waitOrAbandon(ctx, obj, f, err)
+	default:
 		return d.deletionBlocked(obj, f, err)
 	}
-	return d.letGo(ctx, obj)
 }
 
 // release archives or deletes the remote object. One that is gone already is released.
-func (d *lifecycle[O]) release(ctx context.Context, obj O, f managedFields) error {
-	api, err := d.apis.forRelease(ctx, obj.GetNamespace(), f.APIKeySecretRef)
-	if err != nil {
-		return err
-	}
+func (d *lifecycle[O]) release(ctx context.Context, obj O, f managedFields, api managedagents.Client) error {
 	id := *f.ID
 	if id == "" {
+		var err error
 		if id, err = d.remote.findByUID(ctx, api, obj.GetUID()); err != nil || id == "" {
 			return err
 		}
@@ -64,16 +72,38 @@ func (d *lifecycle[O]) release(ctx context.Context, obj O, f managedFields) erro
 	return nil
 }
 
+// noKeyToRelease reports whether a release failed for want of a usable API key: the Secret or its
+// key is gone and no key of it is known, or the remembered key of a deleted Secret was refused.
+func noKeyToRelease(err error, remembered bool) bool {
+	var credErr *CredentialError
+	return errors.As(err, &credErr) || (remembered && classifyFailure(err).reason == ReasonUnauthorized)
+}
+
+// waitOrAbandon waits a bounded time for the credentials to come back, then lets the object go and
+// leaves its remote twin in place, saying so.
+func (d *lifecycle[O]) waitOrAbandon(ctx context.Context, obj O, f managedFields, err error) (ctrl.Result, error) {
+	fl := classifyFailure(err)
+	giveUp, retryAfter := giveUpRelease(obj)
+	if !giveUp {
+		gen := obj.GetGeneration()
+		msg := fmt.Sprintf("cannot %s %s: %s; waiting up to %s after the deletion for the key to come back, then the remote %s is left in place",
+			actionVerb(f.Deletion), d.target(f), fl.message, releaseGiveUpAfter, d.noun)
+		changed := setSynced(f.Conditions, gen, false, fl.reason, fl.message)
+		if setCondition(f.Conditions, gen, v1alpha1.ConditionReady, "False", ReasonDeletionBlocked, msg) || changed {
+			d.event(obj, corev1.EventTypeWarning, ReasonDeletionBlocked, "Delete", "%s", msg)
+		}
+		return ctrl.Result{RequeueAfter: retryAfter}, nil
+	}
+	abandonRemote(ctx, d.recorder, obj, d.kind, d.noun, *f.ID, fl.message)
+	return d.letGo(ctx, obj, f)
+}
+
 // deletionBlocked shows why the remote object could not be released and how to let go of it.
 func (d *lifecycle[O]) deletionBlocked(obj O, f managedFields, err error) (ctrl.Result, error) {
 	fl := classifyFailure(err)
 	gen := obj.GetGeneration()
-	target := d.noun
-	if id := *f.ID; id != "" {
-		target += " " + id
-	}
-	msg := fmt.Sprintf("cannot %s remote %s: %s; fix it, or set spec.deletionPolicy: Retain to let go",
-		actionVerb(f.Deletion), target, fl.message)
+	msg := fmt.Sprintf("cannot %s %s: %s; fix it, or set spec.deletionPolicy: Retain to let go",
+		actionVerb(f.Deletion), d.target(f), fl.message)
 	changed := setSynced(f.Conditions, gen, false, fl.reason, fl.message)
 	changed = setCondition(f.Conditions, gen, v1alpha1.ConditionReady, "False", ReasonDeletionBlocked, msg) || changed
 	if changed {
@@ -83,10 +113,23 @@ func (d *lifecycle[O]) deletionBlocked(obj O, f managedFields, err error) (ctrl.
 }
 
 // letGo removes the finalizer and forgets the object.
-func (d *lifecycle[O]) letGo(ctx context.Context, obj O) (ctrl.Result, error) {
+func (d *lifecycle[O]) letGo(ctx context.Context, obj O, f managedFields) (ctrl.Result, error) {
 	controllerutil.RemoveFinalizer(obj, Finalizer)
 	d.resync.forget(obj.GetUID())
-	return ctrl.Result{}, client.IgnoreNotFound(d.client.Update(ctx, obj))
+	if err := d.client.Update(ctx, obj); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, err
+	}
+	d.apis.released(ctx, obj, f.APIKeySecretRef)
+	return ctrl.Result{}, nil
+}
+
+// target names the remote object in messages: "remote agent agent_01…", or "the remote agent" when
+// its id never reached status.
+func (d *lifecycle[O]) target(f managedFields) string {
+	if id := *f.ID; id != "" {
+		return "remote " + d.noun + " " + id
+	}
+	return "the remote " + d.noun
 }
 
 // actionVerb is the verb of a release action in messages.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -19,6 +21,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 	"github.com/anthropics/managed-agents-operator/internal/scheme"
 )
 
@@ -93,15 +96,21 @@ func must(t *testing.T, ok bool, call string) {
 }
 
 // fakeAPIs hands out no client (the fake remote needs none) or the error a missing Secret gives.
-type fakeAPIs struct{ err error }
+// remembered says the release key came from memory because the Secret is gone.
+type fakeAPIs struct {
+	err        error
+	remembered bool
+}
 
 func (a fakeAPIs) forSync(context.Context, string, *v1alpha1.SecretKeyReference) (managedagents.Client, error) {
 	return nil, a.err
 }
 
-func (a fakeAPIs) forRelease(context.Context, string, *v1alpha1.SecretKeyReference) (managedagents.Client, error) {
-	return nil, a.err
+func (a fakeAPIs) forRelease(context.Context, string, *v1alpha1.SecretKeyReference) (managedagents.Client, bool, error) {
+	return nil, a.remembered, a.err
 }
+
+func (a fakeAPIs) released(context.Context, client.Object, *v1alpha1.SecretKeyReference) {}
 
 // recordedEvents keeps "Type Reason" of every Event.
 type recordedEvents struct{ list []string }
@@ -120,6 +129,8 @@ var (
 	errRejected    = &managedagents.Error{Kind: managedagents.KindTerminal, StatusCode: 400, Message: "bad networking"}
 	errConflict    = &managedagents.Error{Kind: managedagents.KindConflict, StatusCode: 409, Message: "stale version"}
 	errGone        = &managedagents.Error{Kind: managedagents.KindNotFound, StatusCode: 404, Message: "no such environment"}
+	errRevoked     = &managedagents.Error{Kind: managedagents.KindTerminal, StatusCode: 401, Message: "invalid x-api-key"}
+	errNoSecret    = &CredentialError{Message: "Secret ns/key not found"}
 )
 
 // Object states the rows start from.
@@ -149,6 +160,14 @@ func deleting(policy v1alpha1.EnvironmentDeletionPolicy) func(*v1alpha1.Environm
 	}
 }
 
+// deletedAgo is an object deleted some time ago with policy Archive.
+func deletedAgo(d time.Duration) func(*v1alpha1.Environment) {
+	return func(e *v1alpha1.Environment) {
+		deleting(v1alpha1.EnvironmentDeletionArchive)(e)
+		e.DeletionTimestamp = &metav1.Time{Time: time.Now().Add(-d)}
+	}
+}
+
 func both(a, b func(*v1alpha1.Environment)) func(*v1alpha1.Environment) {
 	return func(e *v1alpha1.Environment) { a(e); b(e) }
 }
@@ -163,6 +182,8 @@ type want struct {
 	requeue               bool
 	finalizer             bool
 	gone                  bool
+	// abandoned is how many remote objects the reconcile counted as left behind.
+	abandoned float64
 }
 
 func TestLifecycleDriver(t *testing.T) {
@@ -171,7 +192,7 @@ func TestLifecycleDriver(t *testing.T) {
 		reason   string
 		start    func(*v1alpha1.Environment)
 		verified bool
-		apiErr   error
+		apis     fakeAPIs
 		remote   fakeRemote
 		want     want
 	}{{
@@ -329,7 +350,7 @@ func TestLifecycleDriver(t *testing.T) {
 		name:   "credentials missing",
 		reason: "A missing key Secret is shown before anything else is tried; the Secret watch brings the object back.",
 		start:  fresh,
-		apiErr: &CredentialError{Message: "Secret ns/key not found"},
+		apis:   fakeAPIs{err: errNoSecret},
 		remote: fakeRemote{},
 		want: want{ready: "False/CredentialsNotFound", synced: "False/CredentialsNotFound", paused: "False/NotPaused",
 			events: []string{"Warning CredentialsNotFound"}, finalizer: true},
@@ -390,6 +411,36 @@ func TestLifecycleDriver(t *testing.T) {
 		want: want{calls: []string{"release Archive env_1"}, ready: "False/DeletionBlocked", synced: "False/APIUnavailable",
 			events: []string{"Warning DeletionBlocked"}, id: "env_1", err: true, finalizer: true},
 	}, {
+		name:   "deletion after the Secret went, with its key remembered",
+		reason: "A namespace deletion removes the key Secret with the objects: the last key read from it releases the remote object.",
+		start:  deleting(v1alpha1.EnvironmentDeletionArchive),
+		apis:   fakeAPIs{remembered: true},
+		remote: fakeRemote{releaseFn: func(string, releaseAction) error { return nil }},
+		want:   want{calls: []string{"release Archive env_1"}, events: []string{"Normal Archived"}, gone: true},
+	}, {
+		name:   "deletion without a key, waiting",
+		reason: "With the Secret gone and no key known (a restart since), deletion waits a bounded time for the Secret to come back: no error, a short requeue, the finalizer kept.",
+		start:  deletedAgo(0),
+		apis:   fakeAPIs{err: errNoSecret},
+		remote: fakeRemote{},
+		want: want{ready: "False/DeletionBlocked", synced: "False/CredentialsNotFound", events: []string{"Warning DeletionBlocked"},
+			id: "env_1", requeue: true, finalizer: true},
+	}, {
+		name:   "deletion with a remembered key that is refused",
+		reason: "The remembered key of a deleted Secret that the API refuses is no key at all: the same bounded wait, not a block forever.",
+		start:  deletedAgo(0),
+		apis:   fakeAPIs{remembered: true},
+		remote: fakeRemote{releaseFn: func(string, releaseAction) error { return errRevoked }},
+		want: want{calls: []string{"release Archive env_1"}, ready: "False/DeletionBlocked", synced: "False/Unauthorized",
+			events: []string{"Warning DeletionBlocked"}, id: "env_1", requeue: true, finalizer: true},
+	}, {
+		name:   "deletion without a key, given up",
+		reason: "Past the bounded wait the object goes, so that its namespace can go too; the remote object is left in place with a Warning and the abandoned metric.",
+		start:  deletedAgo(releaseGiveUpAfter + time.Second),
+		apis:   fakeAPIs{err: errNoSecret},
+		remote: fakeRemote{},
+		want:   want{events: []string{"Warning RemoteAbandoned"}, gone: true, abandoned: 1},
+	}, {
 		name:   "deletion while paused",
 		reason: "A paused object's deletion waits: nothing is released and the finalizer stays.",
 		start:  both(deleting(v1alpha1.EnvironmentDeletionArchive), paused),
@@ -398,23 +449,37 @@ func TestLifecycleDriver(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d, remote, rec, c := newTestDriver(t, tc.start, tc.remote, tc.apiErr)
+			d, remote, rec, c := newTestDriver(t, tc.start, tc.remote, tc.apis)
 			if tc.verified {
 				obj := &v1alpha1.Environment{}
 				must(t, c.Get(context.Background(), testKey, obj) == nil, "get")
 				d.resync.markVerified(obj)
 			}
+			abandonedBefore := counterValue(t, metrics.RemoteObjectsAbandoned.WithLabelValues("Environment"))
 			result, err := d.Reconcile(context.Background(), ctrl.Request{NamespacedName: testKey})
 			checkDriver(t, tc.reason, tc.want, result, err, remote.calls, rec.list, c)
+			if got := counterValue(t, metrics.RemoteObjectsAbandoned.WithLabelValues("Environment")) - abandonedBefore; got != tc.want.abandoned {
+				t.Errorf("%s\n  remote objects counted as abandoned: %v, want %v", tc.reason, got, tc.want.abandoned)
+			}
 		})
 	}
 }
 
 var testKey = types.NamespacedName{Namespace: "ns", Name: "env"}
 
+// counterValue reads a Prometheus counter.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
 // newTestDriver returns the driver for an Environment built by start, with a fake remote and a fake
 // Kubernetes client holding the object.
-func newTestDriver(t *testing.T, start func(*v1alpha1.Environment), remote fakeRemote, apiErr error) (
+func newTestDriver(t *testing.T, start func(*v1alpha1.Environment), remote fakeRemote, apis fakeAPIs) (
 	*lifecycle[*v1alpha1.Environment], *fakeRemote, *recordedEvents, client.Client) {
 	t.Helper()
 	obj := &v1alpha1.Environment{ObjectMeta: metav1.ObjectMeta{Namespace: testKey.Namespace, Name: testKey.Name, UID: "uid-1", Generation: 1}}
@@ -424,7 +489,7 @@ func newTestDriver(t *testing.T, start func(*v1alpha1.Environment), remote fakeR
 	rec := &recordedEvents{}
 	d := &lifecycle[*v1alpha1.Environment]{
 		client: c, kind: "Environment", noun: "environment", newObject: newObjectOf[*v1alpha1.Environment](),
-		remote: &remote, apis: fakeAPIs{err: apiErr}, recorder: rec, resync: newResyncTracker(10 * time.Minute),
+		remote: &remote, apis: apis, recorder: rec, resync: newResyncTracker(10 * time.Minute),
 	}
 	return d, &remote, rec, c
 }
@@ -500,7 +565,7 @@ func TestLifecycleWarnsOncePerTransition(t *testing.T) {
 		warning: "Warning DeletionBlocked",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, _, rec, _ := newTestDriver(t, tc.start, tc.remote, nil)
+			d, _, rec, _ := newTestDriver(t, tc.start, tc.remote, fakeAPIs{})
 			for range 5 {
 				if _, err := d.Reconcile(context.Background(), ctrl.Request{NamespacedName: testKey}); err == nil {
 					t.Fatal("the failure did not fail the reconcile")

@@ -9,7 +9,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
-	"github.com/anthropics/managed-agents-operator/internal/controller"
 )
 
 // TestResyncPeriodZeroMeansNever proves that a manager started with --resync-period=0 compares an
@@ -17,7 +16,7 @@ import (
 // alone: no GET at all while nothing changes (a period of 0 once made followed Sessions requeue every
 // second with a GET), and a spec change is still applied.
 func TestResyncPeriodZeroMeansNever(t *testing.T) {
-	restartManagerWith(t, func(o *controller.Options) { o.ResyncPeriod = 0 })
+	restartManagerWith(t, func(s *managerSettings) { s.controllers.ResyncPeriod = 0 })
 	ctx := testContext(t, 2*time.Minute)
 	f := newSessionFixture(t)
 	sess := f.newSession("never-resynced", "hello")

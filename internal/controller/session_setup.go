@@ -49,7 +49,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	}
 	r := &SessionReconciler{
 		Client: mgr.GetClient(), Factory: opts.Factory,
-		Credentials: &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret},
+		Credentials: opts.Credentials,
 		Recorder:    countingRecorder{mgr.GetEventRecorder("session-controller")}, Pump: pump,
 		DeleteTimeout: sopts.DeleteTimeout,
 		resync:        newResyncTracker(opts.ResyncPeriod),

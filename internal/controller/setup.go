@@ -4,6 +4,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"time"
 
@@ -25,6 +26,8 @@ type Options struct {
 	Factory *managedagents.Factory
 	// DefaultAPIKeySecret is the operator-wide API key Secret (--api-key-secret).
 	DefaultAPIKeySecret types.NamespacedName
+	// Credentials is the one key cache that every controller shares (NewCredentials). Required.
+	Credentials *Credentials
 	// ResyncPeriod is how often each object is compared with its remote twin (--resync-period); 0
 	// means never (only spec and reference changes are compared).
 	ResyncPeriod time.Duration
@@ -32,9 +35,15 @@ type Options struct {
 	AgentConcurrency, EnvironmentConcurrency int
 }
 
+// errNoCredentials says that the one Credentials of the manager was not passed.
+var errNoCredentials = errors.New("controller.Options.Credentials is required: build it once with NewCredentials and share it")
+
 // SetupAgentAndEnvironment registers the Agent and Environment controllers with the manager.
 func SetupAgentAndEnvironment(ctx context.Context, mgr ctrl.Manager, opts Options) error {
-	creds := &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret}
+	creds := opts.Credentials
+	if creds == nil {
+		return errNoCredentials
+	}
 	metrics.ServeStateFrom(mgr.GetClient())
 	if err := indexAgents(ctx, mgr); err != nil {
 		return err
@@ -104,9 +113,9 @@ func newObjectOf[O client.Object]() func() O {
 // manager. Each runs on the lifecycle driver; a Vault follows the Secrets its credentials read, a
 // Skill and a MemoryStore the ConfigMap they read.
 func SetupVaultsSkillsAndMemoryStores(ctx context.Context, mgr ctrl.Manager, opts Options) error {
-	creds := &Credentials{Reader: mgr.GetAPIReader(), Metadata: mgr.GetClient(), Default: opts.DefaultAPIKeySecret}
-	if opts.ResyncPeriod <= 0 {
-		opts.ResyncPeriod = 10 * time.Minute
+	creds := opts.Credentials
+	if creds == nil {
+		return errNoCredentials
 	}
 	if err := indexContentKinds(ctx, mgr); err != nil {
 		return err

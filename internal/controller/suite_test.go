@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -122,9 +123,9 @@ func startManager() error {
 	return startManagerWith(nil)
 }
 
-// restartManagerWith restarts the manager with changed options and, when the test ends, restarts it
-// again with the suite's own.
-func restartManagerWith(t *testing.T, change func(*controller.Options)) {
+// restartManagerWith restarts the manager with changed settings and, when the test ends, restarts
+// it again with the suite's own.
+func restartManagerWith(t *testing.T, change func(*managerSettings)) {
 	t.Helper()
 	stopManager()
 	if err := startManagerWith(change); err != nil {
@@ -133,26 +134,43 @@ func restartManagerWith(t *testing.T, change func(*controller.Options)) {
 	t.Cleanup(func() { restartManager(t) })
 }
 
-func startManagerWith(change func(*controller.Options)) error {
+// managerSettings are what a test may change before the manager starts: its REST config (a copy),
+// its options (the cache), and the controllers' options.
+type managerSettings struct {
+	config      *rest.Config
+	manager     ctrl.Options
+	controllers controller.Options
+}
+
+func startManagerWith(change func(*managerSettings)) error {
 	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
-		Scheme:                 scheme.New(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		// A restarted manager registers the same controller names again in this process.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	set := &managerSettings{
+		config: rest.CopyConfig(testEnv.Config),
+		manager: ctrl.Options{
+			Scheme:                 scheme.New(),
+			Metrics:                metricsserver.Options{BindAddress: "0"},
+			HealthProbeBindAddress: "0",
+			// A restarted manager registers the same controller names again in this process.
+			Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		},
+		controllers: controller.Options{
+			Factory:             managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: simURL, RequestsPerSecond: 200, Burst: 200}),
+			DefaultAPIKeySecret: types.NamespacedName{Namespace: operatorNS, Name: defaultKeyName},
+			ResyncPeriod:        10 * time.Minute,
+		},
+	}
+	if change != nil {
+		change(set)
+	}
+	mgr, err := ctrl.NewManager(set.config, set.manager)
 	if err != nil {
 		cancel()
 		return err
 	}
-	opts := controller.Options{
-		Factory:             managedagents.NewFactory(managedagents.FactoryOptions{BaseURL: simURL, RequestsPerSecond: 200, Burst: 200}),
-		DefaultAPIKeySecret: types.NamespacedName{Namespace: operatorNS, Name: defaultKeyName},
-		ResyncPeriod:        10 * time.Minute,
-	}
-	if change != nil {
-		change(&opts)
+	opts := set.controllers
+	if opts.Credentials, err = controller.NewCredentials(ctx, mgr, opts.DefaultAPIKeySecret); err != nil {
+		cancel()
+		return err
 	}
 	if err := controller.SetupAgentAndEnvironment(ctx, mgr, opts); err != nil {
 		cancel()

@@ -103,6 +103,14 @@ var (
 		Help: "Out-of-band remote changes undone by a resync, by kind.",
 	}, []string{"kind"})
 
+	// RemoteObjectsAbandoned counts remote objects left in place because their Kubernetes object was
+	// deleted while no API key was known to release them (the key Secret went first, as in a
+	// namespace deletion, and the operator restarted since it last read the key), by kind.
+	RemoteObjectsAbandoned = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "remote_objects_abandoned_total",
+		Help: "Remote objects left in place, unreleased, because no API key was known when their object was deleted, by kind.",
+	}, []string{"kind"})
+
 	// StatusPatches counts status writes to the Kubernetes API, by kind.
 	StatusPatches = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "kubernetes", Name: "status_patches_total",
@@ -121,6 +129,6 @@ func init() {
 	ctrlmetrics.Registry.MustRegister(
 		APIRequests, APIRequestDuration, APIRateLimited, APIRetries, RateLimitWait,
 		SessionsLaunched, SessionsFinished, LaunchLatency, EventToStatusLatency, StreamReconnects,
-		Tokens, ListCost, AgentVersions, DriftCorrections, StatusPatches, KubeEvents,
+		Tokens, ListCost, AgentVersions, DriftCorrections, RemoteObjectsAbandoned, StatusPatches, KubeEvents,
 	)
 }
