@@ -5,6 +5,7 @@ package controller_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,17 +84,39 @@ func abandoned(t *testing.T, kind string) float64 {
 // TestNamespaceDeletionReleasesWithTheLastKnownKey proves that a namespace deletion, which removes
 // the key Secret together with the objects that use it, finishes: the Agent and Environment are
 // released with the last key read from the Secret (their remote twins archived). The test control
-// plane runs no namespace controller, so the namespace stays Terminating (the API server refuses new
-// Events in it) and the test deletes its objects itself, Secret first.
+// plane runs no namespace controller, so the namespace stays Terminating and the test deletes its
+// objects itself, Secret first. The API server refuses new Events in a terminating namespace
+// (Forbidden, cause NamespaceTerminating); that answer is final, so each Event is tried once and
+// never again.
 func TestNamespaceDeletionReleasesWithTheLastKnownKey(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	ns := newNamespace(t)
+	var eventWrites atomic.Int64
+	restartManagerWith(t, func(s *managerSettings) {
+		s.config.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if r.Method != http.MethodGet && strings.HasSuffix(r.URL.Path, "/namespaces/"+ns+"/events") {
+					eventWrites.Add(1)
+				}
+				return rt.RoundTrip(r)
+			})
+		})
+	})
 	secret, agent, env := keyedObjects(t, ns)
 	if err := k8s.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
+	eventWrites.Store(0)
 	deleteAll(t, secret, agent, env)
 	waitGone(t, deletionLimit, agent, env)
+	written := eventWrites.Load()
+	time.Sleep(13 * time.Second) // longer than the Event broadcaster's retry sleep (10 s, jittered by 25%)
+	if later := eventWrites.Load() - written; later != 0 {
+		t.Errorf("%d Event writes into the terminating namespace after its objects were gone: refused Events are retried", later)
+	}
+	if written > 4 {
+		t.Errorf("%d Event writes into the terminating namespace for two objects released at once", written)
+	}
 
 	remoteAgent, err := sdk().Beta.Agents.Get(ctx, agent.Status.ID, anthropic.BetaAgentGetParams{})
 	if err != nil || remoteAgent.ArchivedAt.IsZero() {
