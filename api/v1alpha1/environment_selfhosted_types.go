@@ -42,6 +42,10 @@ const (
 	SandboxReservedPrefix = "claude-"
 )
 
+// ConditionSandboxesSchedulable is status.selfHosted's condition that says whether sandbox Pods find
+// a node; its reasons are Schedulable and Unschedulable.
+const ConditionSandboxesSchedulable = "SandboxesSchedulable"
+
 // SelfHostedEnvironment configures the sandbox Pods of a SelfHosted Environment: one Pod per claimed
 // work item (a session's turn of tool calls), built from sandboxTemplate, with the operator's
 // sandbox runner injected as the container's command. The agent runs arbitrary commands in that
@@ -266,4 +270,12 @@ type SelfHostedEnvironmentStatus struct {
 	// LastQueueCheckTime is when the operator last read the queue's statistics from the API.
 	// +optional
 	LastQueueCheckTime *metav1.Time `json:"lastQueueCheckTime,omitempty"`
+
+	// Conditions of the sandboxes: SandboxesSchedulable is False while sandbox Pods wait for a node
+	// that can take them (the scheduler's message says why). The sandbox dispatcher writes them.
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=4
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }

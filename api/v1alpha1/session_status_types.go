@@ -130,6 +130,11 @@ type SessionStatus struct {
 	// +optional
 	LastError *SessionError `json:"lastError,omitempty"`
 
+	// Sandbox is the newest sandbox Pod that ran this session's tools, for a session on a SelfHosted
+	// Environment.
+	// +optional
+	Sandbox *SessionSandbox `json:"sandbox,omitempty"`
+
 	// ObservedGeneration is the metadata.generation that the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`

@@ -56,6 +56,7 @@ type options struct {
 	statusInterval     time.Duration
 	apiBurst           int
 	pprofAddr          string
+	sandbox            sandboxFlags
 	printVersion       bool
 	zap                zap.Options
 }
@@ -81,6 +82,7 @@ func parseFlags() options {
 	flag.IntVar(&o.apiBurst, "api-burst", 20, "Burst of requests to the Managed Agents API, per API key.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address that serves net/http/pprof (for example 127.0.0.1:6060); empty disables it.")
 	flag.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")
+	o.sandbox.bind(flag.CommandLine)
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
@@ -165,7 +167,7 @@ func run() error {
 	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme.New(),
-		Cache:                         controller.CacheOptions(splitNamespaces(o.watchNamespaces), defaultSecret),
+		Cache:                         withSandboxPods(controller.CacheOptions(splitNamespaces(o.watchNamespaces), defaultSecret)),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
@@ -212,6 +214,8 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultS
 	if err := controller.SetupVaultsSkillsAndMemoryStores(ctx, mgr, opts); err != nil {
 		return err
 	}
-	_, err = controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers, StatusInterval: o.statusInterval})
-	return err
+	if _, err = controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers, StatusInterval: o.statusInterval}); err != nil {
+		return err
+	}
+	return o.sandbox.setup(ctx, mgr, opts.Factory, o.apiBaseURL)
 }

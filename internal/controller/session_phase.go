@@ -14,6 +14,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/metrics"
+	"github.com/anthropics/managed-agents-operator/internal/sandbox"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 )
 
@@ -32,6 +33,7 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 	if !s.finished {
 		r.setSynced(s)
 	}
+	sess.Status.Sandbox = sandbox.ForSession(ctx, r.Client, sess) // SelfHosted: its sandbox Pod
 	if s.decide {
 		result = r.applyPhase(ctx, sess, sessionstatus.Decide(sess, s.inputs), result)
 	}

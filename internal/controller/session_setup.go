@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/sandbox"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstream"
 )
 
@@ -70,6 +71,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 			keys := refMapper{client: c, newList: list, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.requests(ctx, o)
 			return append(keys, refMapper{client: c, newList: list, index: indexSecretRefs, keep: unlaunched}.requests(ctx, o)...)
 		})).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(sandbox.SessionsOfPod(c))).
 		WatchesRawSource(source.Channel(pump.Wakes(), &handler.EnqueueRequestForObject{})).
 		WatchesRawSource(source.Channel(pump.Refreshes(), enqueueAtLowPriority())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(sopts.Concurrency, 1)}).

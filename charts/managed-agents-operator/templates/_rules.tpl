@@ -8,8 +8,18 @@ Run 'make manifests' to regenerate.
   - ""
   resources:
   - configmaps
+  verbs:
+  - get
+  - list
+  - watch
+- apiGroups:
+  - ""
+  resources:
+  - pods
   - secrets
   verbs:
+  - create
+  - delete
   - get
   - list
   - watch
@@ -48,13 +58,20 @@ Run 'make manifests' to regenerate.
   - claude.anthropic.com
   resources:
   - agents/status
-  - environments/status
   - memorystores/status
   - sessions/status
   - skills/status
   - vaults/status
   verbs:
   - patch
+- apiGroups:
+  - claude.anthropic.com
+  resources:
+  - environments/status
+  verbs:
+  - get
+  - patch
+  - update
 - apiGroups:
   - claude.anthropic.com
   resources:
@@ -95,9 +112,11 @@ Run 'make manifests' to regenerate.
 - apiGroups:
   - ""
   resources:
-  - configmaps
+  - pods
   - secrets
   verbs:
+  - create
+  - delete
   - get
   - list
   - watch

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sandbox
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
+)
+
+// listPods returns the Environment's sandbox Pods from the cache.
+func listPods(ctx context.Context, c client.Reader, namespace, envName string) ([]corev1.Pod, error) {
+	var list corev1.PodList
+	err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{
+		LabelEnvironment: labelValue(envName), LabelComponent: ComponentSandbox,
+	})
+	return list.Items, err
+}
+
+// sweep looks at every sandbox Pod: it records starts, ends the sandboxes that are over or cannot
+// start (stopping their work items when the runner could not), and counts the rest.
+func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podView, error) {
+	pods, err := listPods(ctx, d.client, d.key.Namespace, d.key.Name)
+	if err != nil {
+		return podView{}, err
+	}
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var view podView
+	seen := make(map[string]bool, len(pods))
+	workPods := map[string]int{}
+	for i := range pods {
+		workPods[pods[i].Labels[LabelWorkID]]++
+	}
+	for i := range pods {
+		pod := &pods[i]
+		seen[pod.Name] = true
+		delete(d.inflight, pod.Name)
+		d.tracked[pod.Name] = trackedPod{workID: pod.Labels[LabelWorkID], sessionID: pod.Labels[LabelSessionID]}
+		if !pod.DeletionTimestamp.IsZero() || d.deleted[pod.Name] {
+			view.ending++
+			continue
+		}
+		st := classify(pod, now, d.opts.StartTimeout)
+		switch {
+		case st.ended:
+			view.ending++
+			d.end(ctx, env, pod, st, workPods[pod.Labels[LabelWorkID]] > 1)
+		case st.running:
+			view.running++
+			d.recordStart(pod, st)
+		default:
+			view.pending++
+			if st.unschedulable {
+				view.unschedulable++
+				view.unschedulableMessage = st.message
+			}
+		}
+	}
+	for name, at := range d.inflight {
+		if now.Sub(at) > inflightFor {
+			delete(d.inflight, name)
+		}
+	}
+	view.inflight = len(d.inflight)
+	d.forgetVanished(ctx, seen)
+	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Pending").Set(float64(view.pending + view.inflight))
+	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Running").Set(float64(view.running))
+	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Ending").Set(float64(view.ending))
+	return view, nil
+}
+
+// recordStart observes the claim-to-running latency once per Pod.
+func (d *dispatcher) recordStart(pod *corev1.Pod, st podState) {
+	if d.running[pod.Name] {
+		return
+	}
+	d.running[pod.Name] = true
+	if claimed, err := time.Parse(time.RFC3339Nano, pod.Annotations[AnnotationClaimedAt]); err == nil && !st.startedAt.IsZero() {
+		// A restarted manager sees Pods that started long ago; only a start it could have seen
+		// happen is a sample.
+		if d.now().Sub(st.startedAt) < time.Minute {
+			metrics.SandboxStartLatency.Observe(st.startedAt.Sub(claimed).Seconds())
+		}
+	}
+	d.log.Info("Sandbox running", "pod", pod.Name, "node", pod.Spec.NodeName, "workID", pod.Labels[LabelWorkID])
+}
+
+// end finishes a sandbox that is over or cannot start: its work item is stopped when the runner
+// could not have done it (and no other Pod of ours holds the item), the failure is told, and the
+// Pod and its Secret are deleted.
+func (d *dispatcher) end(ctx context.Context, env *v1alpha1.Environment, pod *corev1.Pod, st podState, shared bool) {
+	workID, sessionID := pod.Labels[LabelWorkID], pod.Labels[LabelSessionID]
+	log := d.log.WithValues("pod", pod.Name, "workID", workID, "sessionID", sessionID)
+	if st.stopItem && !shared {
+		if err := d.work.Stop(ctx, workID, true); err != nil {
+			log.Error(err, "Could not stop the work item of a failed sandbox; its lease will lapse")
+		} else {
+			log.Info("Stopped work item", "reason", st.reason)
+		}
+	}
+	if st.failed {
+		d.fail(ctx, env, pod, st)
+	} else {
+		delete(d.backoff, sessionID) // a sandbox that worked ends the session's back-off
+	}
+	if err := d.deletePod(ctx, pod); err != nil {
+		log.Error(err, "Could not delete sandbox Pod")
+		return
+	}
+	log.Info("Deleted sandbox Pod", "failed", st.failed, "reason", st.reason)
+}
+
+// fail tells about a failed sandbox: a metric, a Warning Event on the Pod and on its Session, and a
+// back-off before the session gets another Pod (a broken image would otherwise loop).
+func (d *dispatcher) fail(ctx context.Context, env *v1alpha1.Environment, pod *corev1.Pod, st podState) {
+	metrics.SandboxFailures.WithLabelValues(st.reason).Inc()
+	sessionID := pod.Labels[LabelSessionID]
+	d.recorder.Eventf(pod, env, corev1.EventTypeWarning, st.reason, "RunSandbox", "Sandbox failed: %s", st.message)
+	if sess := findSession(ctx, d.client, d.key.Namespace, sessionID); sess != nil {
+		d.recorder.Eventf(sess, pod, corev1.EventTypeWarning, "Sandbox"+st.reason, "RunSandbox",
+			"Sandbox Pod %s failed: %s", pod.Name, st.message)
+	}
+	if st.reason == ReasonLeaseLost {
+		return // someone else may hold the item; nothing about this session is broken
+	}
+	b := d.backoff[sessionID]
+	b.failures++
+	wait := d.opts.FailureBackoff << min(b.failures-1, 10)
+	b.until = d.now().Add(min(wait, maxFailBackoff))
+	d.backoff[sessionID] = b
+}
+
+// deletePod deletes a sandbox Pod (its UID guards against a newer Pod of the same name) and its
+// Secret, which the garbage collector would delete too, but later.
+func (d *dispatcher) deletePod(ctx context.Context, pod *corev1.Pod) error {
+	d.deleted[pod.Name] = true
+	err := d.client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		delete(d.deleted, pod.Name)
+		return err
+	}
+	secret := &corev1.Secret{}
+	secret.Namespace, secret.Name = pod.Namespace, pod.Name
+	return client.IgnoreNotFound(d.client.Delete(ctx, secret))
+}
+
+// forgetVanished handles Pods that left the cache. One that this dispatcher did not delete was
+// deleted by someone else (a user, a node drain, the node lifecycle controller) possibly without
+// its runner stopping the item: stop it, so the session gets a new sandbox at once instead of
+// after the lease lapses.
+func (d *dispatcher) forgetVanished(ctx context.Context, seen map[string]bool) {
+	held := map[string]bool{} // work items that a Pod still in the cache runs
+	for name, tp := range d.tracked {
+		if seen[name] {
+			held[tp.workID] = true
+		}
+	}
+	for name, tp := range d.tracked {
+		if seen[name] {
+			continue
+		}
+		delete(d.tracked, name)
+		delete(d.running, name)
+		if d.deleted[name] {
+			delete(d.deleted, name)
+			continue
+		}
+		if held[tp.workID] {
+			continue // a newer claim of the same item runs in another Pod
+		}
+		if err := d.work.Stop(ctx, tp.workID, true); err != nil {
+			d.log.Error(err, "Could not stop the work item of a deleted sandbox Pod", "pod", name, "workID", tp.workID)
+			continue
+		}
+		metrics.SandboxFailures.WithLabelValues(ReasonPodGone).Inc()
+		d.log.Info("Sandbox Pod was deleted; stopped its work item", "pod", name, "workID", tp.workID)
+	}
+}
+
+// inBackoff reports whether a session must wait before it gets another sandbox.
+func (d *dispatcher) inBackoff(sessionID string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b, ok := d.backoff[sessionID]
+	return ok && d.now().Before(b.until)
+}
