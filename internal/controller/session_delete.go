@@ -36,7 +36,10 @@ func (r *SessionReconciler) reconcileDelete(ctx context.Context, s *sessionScope
 		return ctrl.Result{}, nil
 	}
 	if sess.Spec.DeletionPolicy != v1alpha1.SessionDeletionRetain {
-		done, err := r.releaseRemote(ctx, sess)
+		done, remembered, err := r.releaseRemote(ctx, sess)
+		if err != nil && noKeyToRelease(err, remembered) {
+			return r.waitOrAbandon(ctx, s, err)
+		}
 		if err != nil {
 			res, ferr := r.failed(s, err)
 			msg := fmt.Sprintf("cannot release remote session %s: %s; fix it, or set spec.deletionPolicy: Retain to let go", sess.Status.ID, classifyFailure(err).message)
@@ -49,36 +52,62 @@ func (r *SessionReconciler) reconcileDelete(ctx context.Context, s *sessionScope
 			return ctrl.Result{RequeueAfter: idlePollInterval}, nil
 		}
 	}
+	return r.letGo(ctx, sess)
+}
+
+// letGo forgets the Session and removes its finalizer.
+func (r *SessionReconciler) letGo(ctx context.Context, sess *v1alpha1.Session) (ctrl.Result, error) {
 	r.forget(client.ObjectKeyFromObject(sess))
+	r.Credentials.Released(ctx, sess, sess.Spec.APIKeySecretRef)
 	controllerutil.RemoveFinalizer(sess, Finalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, sess))
 }
 
-// releaseRemote archives or deletes the remote session; it reports false while it waits for an
-// interrupted session to go idle.
-func (r *SessionReconciler) releaseRemote(ctx context.Context, sess *v1alpha1.Session) (bool, error) {
-	api, err := r.apiClient(ctx, sess)
-	if err != nil {
-		return false, err
+// waitOrAbandon handles a deletion with no usable API key (the key Secret went first, as in a
+// namespace deletion, and this process never read it): it waits a bounded time for the key to
+// come back, then lets the Session go and says that its remote session is left in place.
+func (r *SessionReconciler) waitOrAbandon(ctx context.Context, s *sessionScope, err error) (ctrl.Result, error) {
+	sess := s.sess
+	f := classifyFailure(err)
+	if giveUp, retryAfter := giveUpRelease(sess); !giveUp {
+		msg := fmt.Sprintf("cannot release remote session %s: %s; waiting up to %s after the deletion for the key to come back, then the remote session is left in place",
+			sess.Status.ID, f.message, releaseGiveUpAfter)
+		if setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonDeletionBlocked, msg) {
+			r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, string(ReasonDeletionBlocked), "Delete", "%s", msg)
+		}
+		return ctrl.Result{RequeueAfter: retryAfter}, nil
 	}
+	abandonRemote(ctx, r.Recorder, sess, "Session", "session", sess.Status.ID, f.message)
+	return r.letGo(ctx, sess)
+}
+
+// releaseRemote archives or deletes the remote session; it reports false while it waits for an
+// interrupted session to go idle. The key is the Secret's, or the last one this process read from it
+// when the Secret is already gone (remembered).
+func (r *SessionReconciler) releaseRemote(ctx context.Context, sess *v1alpha1.Session) (done, remembered bool, err error) {
+	key, remembered, err := r.Credentials.APIKeyForRelease(ctx, sess.Namespace, sess.Spec.APIKeySecretRef)
+	if err != nil {
+		return false, false, err
+	}
+	api := r.Factory.For(key)
 	remote, err := r.remoteToRelease(ctx, api, sess)
 	if managedagents.IsNotFound(err) || (err == nil && remote == nil) {
-		return true, nil
+		return true, remembered, nil
 	}
 	if err != nil {
-		return false, err
+		return false, remembered, err
 	}
 	if working(string(remote.Status)) {
 		if err := r.interruptForDeletion(ctx, sess, api, remote.ID); err != nil {
-			return false, err
+			return false, remembered, err
 		}
 		waited := time.Since(sess.DeletionTimestamp.Time)
 		if waited < r.DeleteTimeout {
-			return false, nil
+			return false, remembered, nil
 		}
 		logf.FromContext(ctx).Info("Session still running after the deletion timeout; trying anyway", "sessionID", remote.ID, "waited", waited)
 	}
-	return true, r.applyDeletionPolicy(ctx, sess, api, remote)
+	return true, remembered, r.applyDeletionPolicy(ctx, sess, api, remote)
 }
 
 // remoteToRelease is the remote session of a deleted Session: the one in status, the one this
