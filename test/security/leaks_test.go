@@ -52,9 +52,10 @@ spec:
 		out := suite.Kubectl(t, "get", "-n", ns, "session/private-repo", "-o", "jsonpath={.status.phase} {.status.messagesSent}")
 		return out == "Succeeded 1", out
 	})
-	for _, r := range []string{"session/wrong-key", "agent/wrong-key"} {
+	// An Agent shows the refusal in Ready; a Session in Synced (the last call to the API).
+	for r, condType := range map[string]string{"session/wrong-key": "Synced", "agent/wrong-key": "Ready"} {
 		testenv.WaitFor(t, time.Minute, r+" to be refused", func() (bool, string) {
-			status, reason, message := condition(t, ns, r, "Ready")
+			status, reason, message := condition(t, ns, r, condType)
 			return status == "False" && reason == "Unauthorized", status + " " + reason + " " + message
 		})
 	}

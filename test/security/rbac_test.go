@@ -57,7 +57,12 @@ func TestWatchNamespacesConfineTheServiceAccount(t *testing.T) {
 			{[]string{"list", "sessions.claude.anthropic.com", "-n", watched}, true},
 			{[]string{"patch", "sessions.claude.anthropic.com", "--subresource=status", "-n", watched}, true},
 			{[]string{"get", "secrets/claude-api-key", "-n", ns}, true}, // the default key
-			{[]string{"create", "secrets", "-n", watched}, false},
+			// A sandbox Pod's work item credentials go in a per-item Secret the operator creates in the
+			// watched namespace (owned by the Pod); never outside it, and never an update of a user's Secret.
+			{[]string{"create", "secrets", "-n", watched}, true},
+			{[]string{"create", "secrets", "-n", outside}, false},
+			{[]string{"update", "secrets", "-n", watched}, false},
+			{[]string{"create", "pods", "-n", outside}, false},
 		} {
 			if got := suite.CanI(t, sa, c.args...); got != c.want {
 				t.Errorf("can-i %v = %v, want %v", c.args, got, c.want)
