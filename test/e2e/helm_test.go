@@ -130,9 +130,12 @@ func TestHelmInstallClusterWide(t *testing.T) {
 			{[]string{"update", "agents.claude.anthropic.com", "--subresource=finalizers", "-n", workNS}, true},
 			{[]string{"create", "events", "-n", workNS}, true},
 			{[]string{"get", "secrets", "-n", workNS}, true},
-			{[]string{"create", "secrets", "-n", workNS}, false},
+			// Self-hosted sandboxes: one Pod per work item and its per-item Secret, created and deleted by
+			// the operator; it never updates a user's Secret or ConfigMap.
+			{[]string{"create", "secrets", "-n", workNS}, true},
+			{[]string{"update", "secrets", "-n", workNS}, false},
 			{[]string{"update", "configmaps", "-n", workNS}, false},
-			{[]string{"get", "pods", "-n", workNS}, false},
+			{[]string{"get", "pods", "-n", workNS}, true},
 			{[]string{"create", "leases.coordination.k8s.io", "-n", ns}, false}, // no leader election with one replica
 			{[]string{"delete", "customresourcedefinitions.apiextensions.k8s.io"}, false},
 		} {
