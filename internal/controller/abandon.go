@@ -4,6 +4,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,6 +34,13 @@ func giveUpRelease(obj client.Object) (giveUp bool, retryAfter time.Duration) {
 		return true, 0
 	}
 	return false, min(left, releaseRetryInterval)
+}
+
+// keyWaitMessage is what a deletion says while it waits for its vanished key: what it cannot do, why,
+// and that the remote object (noun) is left in place after releaseGiveUpAfter.
+func keyWaitMessage(blocked, why, noun string) string {
+	return fmt.Sprintf("cannot %s: %s; waiting up to %s after the deletion for the key to come back, then the remote %s is left in place",
+		blocked, why, releaseGiveUpAfter, noun)
 }
 
 // abandonRemote says that obj's remote twin is left in place unreleased: a RemoteAbandoned Warning

@@ -86,8 +86,7 @@ func (d *lifecycle[O]) waitOrAbandon(ctx context.Context, obj O, f managedFields
 	giveUp, retryAfter := giveUpRelease(obj)
 	if !giveUp {
 		gen := obj.GetGeneration()
-		msg := fmt.Sprintf("cannot %s %s: %s; waiting up to %s after the deletion for the key to come back, then the remote %s is left in place",
-			actionVerb(f.Deletion), d.target(f), fl.message, releaseGiveUpAfter, d.noun)
+		msg := keyWaitMessage(actionVerb(f.Deletion)+" "+d.target(f), fl.message, d.noun)
 		changed := setSynced(f.Conditions, gen, false, fl.reason, fl.message)
 		if setCondition(f.Conditions, gen, v1alpha1.ConditionReady, "False", ReasonDeletionBlocked, msg) || changed {
 			d.event(obj, corev1.EventTypeWarning, ReasonDeletionBlocked, "Delete", "%s", msg)

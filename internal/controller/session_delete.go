@@ -70,8 +70,7 @@ func (r *SessionReconciler) waitOrAbandon(ctx context.Context, s *sessionScope, 
 	sess := s.sess
 	f := classifyFailure(err)
 	if giveUp, retryAfter := giveUpRelease(sess); !giveUp {
-		msg := fmt.Sprintf("cannot release remote session %s: %s; waiting up to %s after the deletion for the key to come back, then the remote session is left in place",
-			sess.Status.ID, f.message, releaseGiveUpAfter)
+		msg := keyWaitMessage("release remote session "+sess.Status.ID, f.message, "session")
 		if setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonDeletionBlocked, msg) {
 			r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, string(ReasonDeletionBlocked), "Delete", "%s", msg)
 		}

@@ -35,7 +35,7 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 	}
 	sess.Status.Sandbox = sandbox.ForSession(ctx, r.Client, sess) // SelfHosted: its sandbox Pod
 	if s.decide {
-		result = r.applyPhase(ctx, sess, sessionstatus.Decide(sess, s.inputs), result)
+		result = r.applyPhase(sess, sessionstatus.Decide(sess, s.inputs), result)
 	}
 	if !paused && s.syncErr == nil && s.handled {
 		observeGeneration(sess)
@@ -59,7 +59,7 @@ func (r *SessionReconciler) setSynced(s *sessionScope) {
 
 // applyPhase records a phase and the conditions that go with it, and runs the finish path when the
 // Session reaches an end.
-func (r *SessionReconciler) applyPhase(ctx context.Context, sess *v1alpha1.Session, pr sessionstatus.Result, result ctrl.Result) ctrl.Result {
+func (r *SessionReconciler) applyPhase(sess *v1alpha1.Session, pr sessionstatus.Result, result ctrl.Result) ctrl.Result {
 	st := &sess.Status
 	previous := st.Phase
 	st.Phase = pr.Phase
@@ -79,8 +79,12 @@ func (r *SessionReconciler) applyPhase(ctx context.Context, sess *v1alpha1.Sessi
 		r.finish(sess, pr)
 	}
 	r.Pump.Stop(client.ObjectKeyFromObject(sess))
-	ttl, _ := r.afterFinished(ctx, sess)
-	return earliest(result, ttl)
+	// The TTL deletes only from reconcileFinished, after this finish is written: a Session is never
+	// deleted before its status says how it ended.
+	if wait, ok := untilExpiry(sess); ok {
+		return earliest(result, ctrl.Result{RequeueAfter: max(wait, time.Millisecond)})
+	}
+	return result
 }
 
 // finish is the one finish path: completion time, the finish Event and the finish metric, whatever
@@ -123,16 +127,25 @@ func (r *SessionReconciler) reconcileFinished(ctx context.Context, s *sessionSco
 // afterFinished applies ttlSecondsAfterFinished: it deletes the Session once the TTL passed, and
 // otherwise says when to look again.
 func (r *SessionReconciler) afterFinished(ctx context.Context, sess *v1alpha1.Session) (ctrl.Result, error) {
-	ttl := sess.Spec.TTLSecondsAfterFinished
-	if ttl == nil || sess.Status.CompletionTime == nil {
+	wait, ok := untilExpiry(sess)
+	if !ok {
 		return ctrl.Result{}, nil
 	}
-	expiry := sess.Status.CompletionTime.Add(time.Duration(*ttl) * time.Second)
-	if wait := time.Until(expiry); wait > 0 {
+	if wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
-	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonExpired), "Delete", "Deleting the Session %ds after it finished (ttlSecondsAfterFinished)", *ttl)
+	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonExpired), "Delete", "Deleting the Session %ds after it finished (ttlSecondsAfterFinished)", *sess.Spec.TTLSecondsAfterFinished)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Delete(ctx, sess))
+}
+
+// untilExpiry is how long until a finished Session's ttlSecondsAfterFinished passes (≤ 0: it has);
+// ok is false when it has no TTL or has not finished.
+func untilExpiry(sess *v1alpha1.Session) (wait time.Duration, ok bool) {
+	ttl := sess.Spec.TTLSecondsAfterFinished
+	if ttl == nil || sess.Status.CompletionTime == nil {
+		return 0, false
+	}
+	return time.Until(sess.Status.CompletionTime.Add(time.Duration(*ttl) * time.Second)), true
 }
 
 // earliest combines two results: the sooner requeue wins.
