@@ -136,6 +136,9 @@ func TestHelmInstallClusterWide(t *testing.T) {
 			{[]string{"update", "secrets", "-n", workNS}, false},
 			{[]string{"update", "configmaps", "-n", workNS}, false},
 			{[]string{"get", "pods", "-n", workNS}, true},
+			// kubectl reads "pods/exec" as the Pod named exec; the subresource needs --subresource.
+			{[]string{"create", "pods", "--subresource=exec", "-n", workNS}, false},
+			{[]string{"create", "pods", "--subresource=attach", "-n", workNS}, false},
 			{[]string{"create", "leases.coordination.k8s.io", "-n", ns}, false}, // no leader election with one replica
 			{[]string{"delete", "customresourcedefinitions.apiextensions.k8s.io"}, false},
 		} {
