@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
@@ -57,6 +58,16 @@ func (o *options) client() (client.WithWatch, error) {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
 	return plugin.NewClient(cfg)
+}
+
+// coreClient is a client of the core API group for what the controller-runtime client cannot do
+// (a Pod's log).
+func (o *options) coreClient() (corev1client.CoreV1Interface, error) {
+	cfg, err := o.config.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
+	}
+	return corev1client.NewForConfig(cfg)
 }
 
 // namespace is --namespace, or the kubeconfig context's namespace.

@@ -146,6 +146,8 @@ type StatusView struct {
 	Messages         int                      `json:"messages"`
 	LastAgentMessage string                   `json:"lastAgentMessage,omitempty"`
 	LastError        *v1alpha1.SessionError   `json:"lastError,omitempty"`
+	// Sandbox is the sandbox Pod of a session on a SelfHosted Environment.
+	Sandbox *v1alpha1.SessionSandbox `json:"sandbox,omitempty"`
 }
 
 // NewStatusView extracts the status view of a session.
@@ -155,6 +157,7 @@ func NewStatusView(sess *v1alpha1.Session) StatusView {
 		Name: sess.Name, Namespace: sess.Namespace, Agent: agentName(sess), Environment: environmentName(sess),
 		RemoteID: st.ID, Phase: st.Phase, Paused: v1alpha1.IsPaused(sess.Annotations), StopReason: st.StopReason, Usage: st.Usage, PendingActions: st.PendingActions,
 		MessagesSent: st.MessagesSent, Messages: len(sess.Spec.Messages), LastAgentMessage: st.LastAgentMessage, LastError: st.LastError,
+		Sandbox: st.Sandbox,
 	}
 	if cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionTurnComplete); cond != nil {
 		v.TurnComplete, v.TurnReason, v.Message = cond.Status == "True", cond.Reason, cond.Message
@@ -206,6 +209,9 @@ func StatusText(sess *v1alpha1.Session, styler Styler, now time.Time) string {
 	field("Last message", oneLine(Truncate(v.LastAgentMessage, 200)))
 	if e := v.LastError; e != nil {
 		field("Last error", styler.Style(fmt.Sprintf("%s (%s): %s", e.Type, e.RetryStatus, e.Message), styleRed))
+	}
+	for _, l := range sandboxLines(v.Sandbox, now) {
+		field(l[0], l[1])
 	}
 	writePending(&b, sess, styler)
 	return b.String()

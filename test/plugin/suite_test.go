@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package plugin_test runs the built kubectl-claude binary against a real API server, with the
-// manager and the simulator running as real processes, the way a user runs `kubectl claude`.
+// manager and the simulator running as real processes, the way a user runs `kubectl claude`. A
+// process node (test/processnode, a stand-in for the kubelet) runs the sandbox Pods of the
+// SelfHosted Environment and serves their logs to the API server, as a kubelet would.
 package plugin_test
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
+	"github.com/anthropics/managed-agents-operator/test/processnode"
 )
 
 // The suite's shared world: one control plane, one simulator, one manager, one namespace with an
@@ -27,6 +31,11 @@ const (
 	agentName  = "coder"
 	envName    = "dev"
 	setupLimit = 3 * time.Minute
+	// runnerImage is the image the manager copies the sandbox runner out of; the process node finds
+	// it in the directory the suite builds the runner into.
+	runnerImage = "managed-agents-operator:plugin-test"
+	// environmentKey is the key every self-hosted environment of the simulator accepts.
+	environmentKey = "simenvkey_plugin_suite"
 )
 
 var (
@@ -49,7 +58,12 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	env, err := testenv.Start()
+	imageDir := filepath.Join(dir, "image")
+	if _, err := testenv.BuildBinary(imageDir, "./cmd/sandbox-runner"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	env, err := testenv.StartWith(testenv.Options{ProcessNode: &processnode.Config{ImageRoots: map[string]string{runnerImage: imageDir}}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -90,7 +104,7 @@ func startWorld(env *testenv.Env, dir string) (stop func(), err error) {
 		}
 	}
 	pluginBin = bins["./cmd/kubectl-claude"]
-	sim, simURL, err := testenv.StartSimulator(ctx, bins["./cmd/simulator"])
+	sim, simURL, err := testenv.StartSimulator(ctx, bins["./cmd/simulator"], "--environment-key", environmentKey)
 	if err != nil {
 		return stop, err
 	}
@@ -101,6 +115,7 @@ func startWorld(env *testenv.Env, dir string) (stop func(), err error) {
 	manager, err = testenv.StartProcess("manager", bins["./cmd/manager"], []string{
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0",
 		"--api-base-url", simURL, "--allow-insecure-api-url", "--api-key-secret", operatorNS + "/" + keySecret,
+		"--sandbox-runner-image", runnerImage,
 	}, "KUBECONFIG="+kubeconfig)
 	if err != nil {
 		return stop, err

@@ -92,3 +92,42 @@ The watched namespaces, de-duplicated and in the order given.
 {{- define "managed-agents-operator.watchNamespaces" -}}
 {{- .Values.watchNamespaces | uniq | join "," }}
 {{- end }}
+
+{{/*
+The sandbox runner's image: the operator's image unless sandbox.runnerImage names another
+repository; the tag comes from sandbox.runnerImage.tag, else image.tag, else the appVersion.
+*/}}
+{{- define "managed-agents-operator.runnerImage" -}}
+{{- $r := .Values.sandbox.runnerImage }}
+{{- $digest := $r.digest }}
+{{- if and (not $r.repository) (not $digest) }}
+{{- $digest = .Values.image.digest }}
+{{- end }}
+{{- $repository := default .Values.image.repository $r.repository }}
+{{- if $digest }}
+{{- printf "%s@%s" $repository $digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (default (default .Chart.AppVersion .Values.image.tag) $r.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Managed Agents API's ports, comma-separated: networkPolicy.managedAgentsAPI.ports as given
+(the list in the dict's "ports"), else baseURL's port, else 443 (80 for a plain http:// baseURL).
+Called with a dict: "ports" and "baseURL".
+*/}}
+{{- define "managed-agents-operator.apiPorts" -}}
+{{- $ports := .ports }}
+{{- if not $ports }}
+{{- $ports = list 443 }}
+{{- with .baseURL }}
+{{- $u := urlParse . }}
+{{- if regexMatch ":[0-9]+$" $u.host }}
+{{- $ports = list (regexFind "[0-9]+$" $u.host | int) }}
+{{- else if eq $u.scheme "http" }}
+{{- $ports = list 80 }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- join "," $ports }}
+{{- end }}
