@@ -6,7 +6,9 @@
 #                       CRDs, start kube-controller-manager, kube-scheduler and a process node (Pods
 #                       run as local processes: test/processnode, a stand-in for the kubelet), start
 #                       the simulator (or use the real API when ANTHROPIC_API_KEY is set), run the
-#                       manager, apply config/samples and print the sample conversation
+#                       manager, apply config/samples and print the sample conversation, then (with
+#                       the simulator) apply config/samples/self-hosted: a Session whose bash command
+#                       runs in a sandbox Pod on the process node, and print what it printed
 #   hack/demo.sh down   stop every process the demo started and remove .demo/
 #   hack/demo.sh status show which demo processes are running
 #
@@ -23,6 +25,12 @@ KUBECONFIG_PATH="$DEMO/kubeconfig"
 PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler process-node simulator manager)
 # How long the sample Session may take to finish its first turn.
 TURN_TIMEOUT="${DEMO_TURN_TIMEOUT:-}"
+# The "image" sandbox Pods copy the sandbox runner out of: the process node maps it to
+# bin/sandbox-image/, where build() puts the runner (a real cluster pulls the operator's image).
+RUNNER_IMAGE="managed-agents-operator:demo"
+RUNNER_IMAGE_DIR="$BIN/sandbox-image"
+# The simulator's environment key for the self-hosted sample; start_api sets it.
+ENVIRONMENT_KEY=""
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
@@ -188,6 +196,8 @@ build() {
 		info "go build ./cmd/$pkg"
 		(cd "$ROOT" && go build -o "$BIN/$pkg" "./cmd/$pkg")
 	done
+	info "go build ./cmd/sandbox-runner (the sandbox Pods' runner, in $RUNNER_IMAGE_DIR)"
+	(cd "$ROOT" && go build -o "$RUNNER_IMAGE_DIR/sandbox-runner" ./cmd/sandbox-runner)
 	info "go build ./test/processnode/cmd/process-node"
 	(cd "$ROOT" && go build -o "$BIN/process-node" ./test/processnode/cmd/process-node)
 	# The kubectl plugin is optional for the demo: a failed build only costs `kubectl claude`.
@@ -244,7 +254,7 @@ start_pod_runtime() {
 	start kube-scheduler "$BIN/k8s/kube-scheduler" --kubeconfig "$KUBECONFIG_PATH" \
 		--leader-elect=false --bind-address 127.0.0.1 --secure-port "$scheduler_port"
 	start process-node "$BIN/process-node" --kubeconfig "$KUBECONFIG_PATH" --name demo-node --root-dir "$DEMO/node" \
-		--zap-encoder console
+		--image-root "$RUNNER_IMAGE=$RUNNER_IMAGE_DIR" --zap-encoder console
 	if ! wait_for "process-node" 60 kc wait --for=condition=Ready node/demo-node --timeout=1s; then
 		tail -n 30 "$DEMO/process-node.log" >&2
 		die "the process node did not become Ready (log above, full log in .demo/process-node.log)"
@@ -261,13 +271,15 @@ start_pod_runtime() {
 }
 
 # start_api starts the simulator, or picks the real API when ANTHROPIC_API_KEY is set. It sets
-# API_KEY and API_BASE_URL for the manager.
+# API_KEY and API_BASE_URL for the manager, and ENVIRONMENT_KEY (the simulator only) for the
+# self-hosted sample.
 start_api() {
 	if [[ -n "${ANTHROPIC_API_KEY:-}" ]]; then
 		say "Using the real Managed Agents API (ANTHROPIC_API_KEY is set)"
 		API_KEY="$ANTHROPIC_API_KEY"
 		API_BASE_URL="${ANTHROPIC_BASE_URL:-}"
 		TURN_TIMEOUT="${TURN_TIMEOUT:-600}"
+		ENVIRONMENT_KEY=""
 		return
 	fi
 	local port
@@ -276,9 +288,12 @@ start_api() {
 	# A random key for this demo only: the simulator accepts nothing else, which proves that the
 	# operator reads it from the Secret.
 	API_KEY="sk-demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	# The environment key the self-hosted sample's sandboxes are claimed with; it reaches the
+	# simulator on its command line (a local demo only) and the cluster in a Secret.
+	ENVIRONMENT_KEY="simenvkey_demo_$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 	API_BASE_URL="http://127.0.0.1:$port"
 	TURN_TIMEOUT="${TURN_TIMEOUT:-120}"
-	start simulator "$BIN/simulator" --addr "127.0.0.1:$port" --api-key "$API_KEY" --step-delay 100ms
+	start simulator "$BIN/simulator" --addr "127.0.0.1:$port" --api-key "$API_KEY" --environment-key "$ENVIRONMENT_KEY" --step-delay 100ms
 	if ! wait_for "simulator" 30 grep -q "listening on" "$DEMO/simulator.log"; then
 		cat "$DEMO/simulator.log" >&2
 		die "the simulator did not start"
@@ -298,7 +313,7 @@ start_manager() {
 	say "Starting the manager (metrics on 127.0.0.1:$metrics_port)"
 	local args=(--kubeconfig "$KUBECONFIG_PATH" --api-key-secret claude-system/claude-api-key
 		--metrics-bind-address "127.0.0.1:$metrics_port" --health-probe-bind-address "127.0.0.1:$probe_port"
-		--zap-encoder console --resync-period 1m)
+		--zap-encoder console --resync-period 1m --sandbox-runner-image "$RUNNER_IMAGE")
 	if [[ -n "$API_BASE_URL" ]]; then
 		args+=(--api-base-url "$API_BASE_URL")
 		if [[ "$API_BASE_URL" == http://* ]]; then args+=(--allow-insecure-api-url); fi # the local simulator
@@ -327,18 +342,65 @@ run_sample() {
 	print_conversation
 }
 
-# print_conversation prints the Session's Kubernetes Events in the stream's order (the
+# run_self_hosted_sample applies config/samples/self-hosted: a SelfHosted Environment whose tools run
+# in sandbox Pods (here on the process node), and a Session whose bash command runs in one. It needs
+# the simulator, whose environment key the demo knows; the real API issues a key per environment.
+run_self_hosted_sample() {
+	if [[ -z "$ENVIRONMENT_KEY" ]]; then
+		say "Skipping the self-hosted sample: with the real API, put your environment's key in Secret sandbox-environment-key and apply config/samples/self-hosted (docs/self-hosted.md)"
+		return
+	fi
+	say "Applying config/samples/self-hosted (Agent sandbox-coder, SelfHosted Environment sandbox, Session hello-sandbox)"
+	printf '%s' "$ENVIRONMENT_KEY" | kc -n default create secret generic sandbox-environment-key --from-file=environment-key=/dev/stdin \
+		--dry-run=client -o yaml | kc apply -f - | sed 's/^/    /'
+	kc apply -n default -f "$ROOT/config/samples/self-hosted" | sed 's/^/    /'
+	say "Waiting for the agent's command to run in its sandbox Pod (kubectl wait --for=condition=TurnComplete session/hello-sandbox)"
+	if ! kc wait -n default --for=condition=TurnComplete session/hello-sandbox --timeout="${TURN_TIMEOUT}s" | sed 's/^/    /'; then
+		kc get pods -n default -l app.kubernetes.io/component=claude-sandbox -o wide >&2 || true
+		kc describe session hello-sandbox -n default >&2 || true
+		die "the self-hosted Session did not finish its turn in ${TURN_TIMEOUT}s; see .demo/manager.log and .demo/process-node.log"
+	fi
+	echo
+	print_conversation hello-sandbox
+	print_sandbox_result
+}
+
+# print_sandbox_result says which sandbox Pod ran the self-hosted sample's command, and prints the
+# agent's messages in full (the Events above show their first lines only): the agent quotes what the
+# command printed there.
+print_sandbox_result() {
+	local pod node answer
+	local messages='{{range .status.recentEvents}}{{if eq .reason "AgentMessage"}}{{.summary}}{{"\n"}}{{end}}{{end}}'
+	pod="$(kc get session hello-sandbox -n default -o jsonpath='{.status.sandbox.podName}')"
+	node="$(kc get session hello-sandbox -n default -o jsonpath='{.status.sandbox.nodeName}')"
+	answer="$(kc get session hello-sandbox -n default -o go-template="$messages")"
+	if [[ -z "$pod" ]]; then
+		die "session hello-sandbox finished without a sandbox Pod (status.sandbox is empty); see .demo/manager.log"
+	fi
+	say "The command ran in sandbox Pod $pod on node ${node:-<none>}; the agent answered:"
+	printf '%s\n' "$answer" | cat -s | sed 's/^/    /'
+}
+
+# print_conversation SESSION prints the Session's Kubernetes Events in the stream's order (the
 # claude.anthropic.com/sequence annotation), one line per event.
 print_conversation() {
-	say "The conversation (Kubernetes Events of session/hello, in stream order)"
+	local session="${1:-hello}"
+	say "The conversation (Kubernetes Events of session/$session, in stream order)"
 	local template='{{range .items}}{{with .metadata.annotations}}{{with index . "claude.anthropic.com/sequence"}}{{.}}{{"\t"}}{{end}}{{end}}{{.reason}}{{"\t"}}{{.message}}{{"\n"}}{{end}}'
-	kc get events -n default --field-selector involvedObject.kind=Session,involvedObject.name=hello \
+	kc get events -n default --field-selector "involvedObject.kind=Session,involvedObject.name=$session" \
 		-o go-template="$template" | awk -F'\t' 'NF == 3 { printf "%08d\t%-14s %s\n", $1, $2, $3 }' | sort | cut -f2- | sed 's/^/    /'
 }
 
 next_steps() {
 	local follow_up="kubectl patch csession hello --type=json -p '[{\"op\":\"add\",\"path\":\"/spec/messages\",\"value\":[\"Now list three files.\"]}]'"
 	local logs="kubectl get events --field-selector involvedObject.name=hello"
+	local sandbox_steps=""
+	if [[ -n "$ENVIRONMENT_KEY" && -x "$BIN/kubectl-claude" ]]; then
+		sandbox_steps="    kubectl claude status hello-sandbox      # the self-hosted session and its sandbox Pod
+    kubectl claude logs hello-sandbox --sandbox   # the runner's log, while its Pod waits 30s for a follow-up
+    kubectl claude send hello-sandbox '[[bash:ls -la; id]]'   # another turn, in a new sandbox Pod
+"
+	fi
 	if [[ -x "$BIN/kubectl-claude" ]]; then
 		follow_up='kubectl claude send hello "Now list three files."'
 		logs="kubectl claude logs hello"
@@ -353,7 +415,7 @@ next_steps() {
     $logs
     $follow_up
     kubectl wait --for=condition=TurnComplete csession/hello
-    kubectl run hi --image=busybox --restart=Never --command -- sh -c 'echo hello from \$HOSTNAME'
+$sandbox_steps    kubectl run hi --image=busybox --restart=Never --command -- sh -c 'echo hello from \$HOSTNAME'
     kubectl logs hi                          # Pods run on node demo-node as local processes
     less .demo/manager.log                   # the operator's log
 
@@ -374,6 +436,7 @@ up() {
 	start_api
 	start_manager
 	run_sample
+	run_self_hosted_sample
 	next_steps
 }
 

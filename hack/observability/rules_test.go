@@ -132,3 +132,47 @@ func TestDashboardQueriesAreValid(t *testing.T) {
 	sort.Strings(names)
 	t.Logf("dashboard uses %v", names)
 }
+
+// TestDashboardShowsTheSandboxes proves the dashboard's self-hosted row has a panel for each
+// sandbox metric the issue asks to watch: queue depth, Pods by phase, claim-to-running latency and
+// failures by reason (with the claims they fail out of).
+func TestDashboardShowsTheSandboxes(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(chartFiles, "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"claude_sandbox_queue_depth": "", "claude_sandbox_pods": "by (phase)", "claude_sandbox_claims_total": "",
+		"claude_sandbox_claim_to_running_seconds": "histogram_quantile(0.99", "claude_sandbox_failures_total": "by (reason)",
+	}
+	inRow := false
+	for _, p := range dash.Panels {
+		if p.Type == "row" {
+			inRow = p.Title == "Self-hosted sandboxes"
+			continue
+		}
+		for _, target := range p.Targets {
+			expr := strings.NewReplacer("$namespace", ".*").Replace(target.Expr)
+			for _, m := range usedMetrics(t, expr) {
+				if must, ok := want[m]; ok && inRow && strings.Contains(target.Expr, must) {
+					delete(want, m)
+				}
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("the Self-hosted sandboxes row lacks panels for %v", want)
+	}
+}

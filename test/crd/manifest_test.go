@@ -41,13 +41,16 @@ func parseManifest(t *testing.T, doc string) *unstructured.Unstructured {
 	return obj
 }
 
-// readSamples returns every document of every file in config/samples.
+// readSamples returns every document of every file in config/samples and its subfolders (the
+// self-hosted samples live in one, so that `kubectl apply -f config/samples` leaves them out).
 func readSamples(t *testing.T, root string) map[string]string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples found: %v", err)
+	nested, nestedErr := filepath.Glob(filepath.Join(root, "config", "samples", "*", "*.yaml"))
+	if err != nil || nestedErr != nil || len(files) == 0 || len(nested) == 0 {
+		t.Fatalf("no samples found: %v %v", err, nestedErr)
 	}
+	files = append(files, nested...)
 	docs := map[string]string{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -56,7 +59,8 @@ func readSamples(t *testing.T, root string) map[string]string {
 		}
 		for i, doc := range strings.Split(string(data), "\n---") {
 			if strings.TrimSpace(doc) != "" {
-				docs[fmt.Sprintf("%s#%d", filepath.Base(f), i)] = doc
+				rel, _ := filepath.Rel(filepath.Join(root, "config", "samples"), f)
+				docs[fmt.Sprintf("%s#%d", rel, i)] = doc
 			}
 		}
 	}

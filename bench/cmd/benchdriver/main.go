@@ -8,6 +8,7 @@
 //
 //	go run ./bench/cmd/benchdriver            # the full run (make bench)
 //	go run ./bench/cmd/benchdriver -smoke     # small sizes (make bench-smoke)
+//	go run ./bench/cmd/benchdriver -sandbox   # only the self-hosted sandbox scenario (sandbox.go)
 package main
 
 import (
@@ -58,6 +59,9 @@ type config struct {
 	out             string
 	profile         bool
 	keep            bool
+	// sandbox runs only the self-hosted sandbox scenario, with sandboxSessions Sessions.
+	sandbox         bool
+	sandboxSessions int
 }
 
 func main() {
@@ -65,7 +69,11 @@ func main() {
 	ctrllog.SetLogger(zap.New(zap.WriteTo(io.Discard))) // the driver's informers log nothing worth reading
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg); err != nil {
+	runScenarios := run
+	if cfg.sandbox {
+		runScenarios = runSandbox
+	}
+	if err := runScenarios(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -87,6 +95,8 @@ func parseFlags() config {
 	flag.StringVar(&c.out, "out", filepath.Join(testenv.RepoRoot(), "bench", "results"), "results folder")
 	flag.BoolVar(&c.profile, "profile", false, "save CPU and heap profiles of the manager under the scale load next to the results")
 	flag.BoolVar(&c.keep, "keep", false, "keep the run folder (logs) after a successful run")
+	flag.BoolVar(&c.sandbox, "sandbox", false, "run only the self-hosted sandbox scenario (writes sandbox-latest.{json,md})")
+	flag.IntVar(&c.sandboxSessions, "sandbox-sessions", 50, "self-hosted Sessions created at once in the sandbox scenario")
 	flag.Parse()
 	if c.Smoke {
 		c.Launch, c.Scale, c.Rate, c.LoadDuration, c.BurstPerSession, c.Steady, c.Resync = 20, 50, 200, 5*time.Second, 20, 10*time.Second, time.Second
