@@ -82,12 +82,12 @@ func TestSandboxLogs(t *testing.T) {
 	ended := metav1.NewTime(t0)
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "dev-sandbox-1"}}
 	cases := []struct {
-		name    string
-		why     string
-		sandbox *v1alpha1.SessionSandbox
-		pods    []*corev1.Pod
-		want    string
-		noSandbox   bool
+		name      string
+		why       string
+		sandbox   *v1alpha1.SessionSandbox
+		pods      []*corev1.Pod
+		want      string
+		noSandbox bool
 	}{
 		{name: "no sandbox", why: "a Cloud session (or one whose tools never ran) says it has none and why",
 			want: "session s1 has no sandbox Pod: only a session on a SelfHosted Environment gets one", noSandbox: true},

@@ -85,7 +85,7 @@ func TestChartSandboxNetworkPolicy(t *testing.T) {
 			namespaces: []string{"agents"},
 			egress:     []string{"UDP/53,TCP/53 -> any", "TCP/8443 -> 10.9.0.1/32", "TCP/443,TCP/22 -> 10.20.0.0/16", " -> 192.168.1.5/32"}},
 		{name: "simulator over http", why: "the API rule follows baseURL's port",
-			args: []string{"--set", "watchNamespaces={team-a}", "--set", "baseURL=http://simulator.sim.svc:8765", "--set", "allowInsecureAPIURL=true"},
+			args:       []string{"--set", "watchNamespaces={team-a}", "--set", "baseURL=http://simulator.sim.svc:8765", "--set", "allowInsecureAPIURL=true"},
 			namespaces: []string{"team-a"}, egress: []string{"UDP/53,TCP/53 -> any", "TCP/8765 -> any"}},
 	}
 	for _, tc := range cases {
