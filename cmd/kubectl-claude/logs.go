@@ -20,8 +20,9 @@ Kubernetes Events (sorted by their sequence annotation) and its status. Events e
 hour by default; the newest summaries in status.recentEvents stand in for expired ones.
 
 With --sandbox it prints the log of the session's sandbox Pod instead (a session on a SelfHosted
-Environment): what the operator's runner in that Pod logged while it ran the agent's tools. The
-Pod, and its log, are deleted when its work item stops.`,
+Environment): what the operator's runner in that Pod logged while it ran the agent's tools. With -f
+it waits for a Pod that is still starting, then follows its log. The Pod, and its log, are deleted
+when its work item stops.`,
 		Example: `  kubectl claude logs coder-x7k2p
   kubectl claude logs coder-x7k2p -f
   kubectl claude logs coder-x7k2p --sandbox -f`,
@@ -55,7 +56,7 @@ func printSandboxLogs(cmd *cobra.Command, o *options, name string, follow bool) 
 	if err != nil {
 		return err
 	}
-	return plugin.SandboxLogs(cmd.Context(), pods, sess, follow, o.streams.Out)
+	return plugin.SandboxLogs(cmd.Context(), pods, sess, plugin.SandboxLogOptions{Follow: follow, Out: o.streams.Out, ErrOut: o.streams.ErrOut})
 }
 
 func printLogs(cmd *cobra.Command, o *options, name string, follow, full bool) error {

@@ -67,31 +67,102 @@ func ago(t *metav1.Time, now time.Time) string {
 	return t.UTC().Format(time.RFC3339) + " (" + duration.HumanDuration(now.Sub(t.Time)) + " ago)"
 }
 
-// SandboxLogs copies the log of a Session's sandbox Pod (its sandbox container) to w, and with
-// follow keeps copying until the container ends or ctx is done. It reads the Pod log subresource,
-// as `kubectl logs` does, so it needs get on pods/log in the Session's namespace.
-func SandboxLogs(ctx context.Context, pods corev1client.PodsGetter, sess *v1alpha1.Session, follow bool, w io.Writer) error {
+// SandboxLogOptions say how SandboxLogs reads a sandbox Pod's log.
+type SandboxLogOptions struct {
+	// Follow keeps copying until the container ends or the context is done, and first waits for a
+	// Pod that has not started its sandbox container yet.
+	Follow bool
+	// Out receives the log; ErrOut a note while Follow waits for the container to start.
+	Out, ErrOut io.Writer
+	// Poll is how often a waiting Follow looks at the Pod again; zero means one second.
+	Poll time.Duration
+}
+
+// SandboxLogs copies the log of a Session's sandbox Pod (its sandbox container) to o.Out. It reads
+// the Pod log subresource, as `kubectl logs` does, so it needs get on pods and pods/log in the
+// Session's namespace.
+func SandboxLogs(ctx context.Context, pods corev1client.PodsGetter, sess *v1alpha1.Session, o SandboxLogOptions) error {
 	sb := sess.Status.Sandbox
 	if sb == nil || sb.PodName == "" {
 		return fmt.Errorf("session %s has %w: only a session on a SelfHosted Environment gets one, once its first tool call is claimed", sess.Name, ErrNoSandbox)
 	}
-	pod, err := pods.Pods(sess.Namespace).Get(ctx, sb.PodName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("%w: sandbox Pod %s of session %s is gone (%s), and its log with it: the operator deletes a sandbox Pod when its work item stops",
-			ErrNoSandbox, sb.PodName, sess.Name, gone(sb))
-	}
+	pod, err := startedPod(ctx, pods, sess, o)
 	if err != nil {
 		return err
 	}
-	stream, err := pods.Pods(sess.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: SandboxContainer, Follow: follow}).Stream(ctx)
+	stream, err := pods.Pods(sess.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: SandboxContainer, Follow: o.Follow}).Stream(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the log of sandbox Pod %s (%s): %w", pod.Name, pod.Status.Phase, err)
 	}
 	defer func() { _ = stream.Close() }()
-	if _, err := io.Copy(w, stream); err != nil && ctx.Err() == nil {
+	if _, err := io.Copy(o.Out, stream); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("reading the log of sandbox Pod %s: %w", pod.Name, err)
 	}
 	return nil
+}
+
+// startedPod reads the session's sandbox Pod once its sandbox container has started (or ended).
+// Without Follow a Pod that has not started is an error that says how to wait for it; with Follow
+// it is polled, with one note on ErrOut, until it starts, goes, or ctx ends.
+func startedPod(ctx context.Context, pods corev1client.PodsGetter, sess *v1alpha1.Session, o SandboxLogOptions) (*corev1.Pod, error) {
+	sb := sess.Status.Sandbox
+	poll := o.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	noted := false
+	for {
+		pod, err := pods.Pods(sess.Namespace).Get(ctx, sb.PodName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("%w: sandbox Pod %s of session %s is gone (%s), and its log with it: the operator deletes a sandbox Pod when its work item stops",
+				ErrNoSandbox, sb.PodName, sess.Name, gone(sb))
+		}
+		if err != nil {
+			return nil, err
+		}
+		waiting := notStarted(pod)
+		switch {
+		case waiting == "":
+			return pod, nil
+		case !o.Follow:
+			return nil, fmt.Errorf("sandbox Pod %s has not started its %s container yet (%s): pass -f to wait for it", pod.Name, SandboxContainer, waiting)
+		case !noted && o.ErrOut != nil:
+			fmt.Fprintf(o.ErrOut, "waiting for sandbox Pod %s to start (%s)\n", pod.Name, waiting)
+			noted = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// notStarted says why a Pod's sandbox container has neither started nor ended (its waiting reason,
+// else the Pod's phase), or "" once it has.
+func notStarted(pod *corev1.Pod) string {
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name != SandboxContainer {
+			continue
+		}
+		if cs.State.Running != nil || cs.State.Terminated != nil || cs.LastTerminationState.Terminated != nil {
+			return ""
+		}
+		if w := cs.State.Waiting; w != nil && w.Reason != "" {
+			return string(pod.Status.Phase) + ": " + w.Reason
+		}
+	}
+	if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+		return "" // ended before the container ran: the log request says what there is
+	}
+	return orPhase(pod.Status.Phase)
+}
+
+func orPhase(p corev1.PodPhase) string {
+	if p == "" {
+		return string(corev1.PodPending)
+	}
+	return string(p)
 }
 
 // gone says when a sandbox Pod was last seen ending, for the error about a Pod that no longer exists.
