@@ -31,6 +31,11 @@ const (
 	// ConditionRemoteFieldsSynced is False when the API refused the title, metadata or budget the
 	// spec asks for. The session goes on; the fields are tried again at the next spec change or resync.
 	ConditionRemoteFieldsSynced = "RemoteFieldsSynced"
+	// ConditionResourcesSynced is False when a running session's resources could not be made to match
+	// spec.resources (a file added or removed) or a repository's token Secret (a rotation): a missing
+	// Secret or key, or the API's refusal, named in the message. The session goes on; the resources
+	// are tried again when the spec or the Secret changes, or at the next resync.
+	ConditionResourcesSynced = "ResourcesSynced"
 )
 
 // ConditionTurnComplete is True once the agent stopped and waits for you: its turn ended with

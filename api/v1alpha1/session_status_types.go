@@ -130,6 +130,13 @@ type SessionStatus struct {
 	// +optional
 	LastError *SessionError `json:"lastError,omitempty"`
 
+	// Resources lists the resources mounted into the remote session (repositories, files and memory
+	// stores), as the API last listed them, in mount order (at most 20). Never a token.
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	Resources []SessionResourceStatus `json:"resources,omitempty"`
+
 	// Sandbox is the newest sandbox Pod that ran this session's tools, for a session on a SelfHosted
 	// Environment.
 	// +optional
@@ -141,7 +148,8 @@ type SessionStatus struct {
 
 	// Conditions, each meaning one thing: Ready (launched and not failed), Synced (the last call to
 	// the API worked), Paused, ReferencesResolved, Launched, TurnComplete, ActionRequired, Finished
-	// and RemoteFieldsSynced (the remote title, metadata and budget match the spec).
+	// RemoteFieldsSynced (the remote title, metadata and budget match the spec) and ResourcesSynced
+	// (the remote resources and repository tokens match spec.resources and their Secrets).
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16

@@ -44,7 +44,7 @@ func classifyFailure(err error) failure {
 	var refErr *referenceError
 	if errors.As(err, &refErr) {
 		f := failure{reason: refErr.reason, message: refErr.message, spec: true}
-		if refErr.reason == ReasonReferenceNotReady {
+		if refErr.reason == ReasonReferenceNotReady && !refErr.watched {
 			// Referenced objects of the same kind are not watched; poll until they are ready.
 			f.result = ctrl.Result{RequeueAfter: referencePollInterval}
 		}
@@ -75,6 +75,8 @@ func classifyFailure(err error) failure {
 type referenceError struct {
 	reason  Reason
 	message string
+	// watched says a watch re-queues the object when the reference becomes ready, so nothing polls.
+	watched bool
 }
 
 func (e *referenceError) Error() string { return e.message }

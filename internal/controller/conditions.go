@@ -58,6 +58,13 @@ const (
 	ReasonFieldsRejected Reason = "RemoteFieldsRejected"
 	ReasonInterrupt      Reason = "InterruptSent"
 	ReasonExpired        Reason = "Expired"
+	// ReasonResourceAdded and ReasonResourceRemoved: a file was mounted into or unmounted from the
+	// running session to follow spec.resources.
+	ReasonResourceAdded   Reason = "ResourceAdded"
+	ReasonResourceRemoved Reason = "ResourceRemoved"
+	// ReasonTokenRotated: a repository's token Secret changed and the running session got the new
+	// token (never shown).
+	ReasonTokenRotated Reason = "TokenRotated"
 )
 
 // setCondition sets a condition with the object's generation and reports whether it made a

@@ -145,6 +145,7 @@ func streamOnlyChange(before, after *v1alpha1.SessionStatus) bool {
 	return before.ID == after.ID && before.Phase == after.Phase && before.MessagesSent == after.MessagesSent &&
 		before.InterruptRequest == after.InterruptRequest && before.InterruptsSeen == after.InterruptsSeen &&
 		len(before.RespondedActions) == len(after.RespondedActions) &&
+		equality.Semantic.DeepEqual(before.Resources, after.Resources) && // a sent token's digest
 		equality.Semantic.DeepEqual(before.Conditions, after.Conditions)
 }
 

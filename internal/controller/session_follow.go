@@ -32,6 +32,8 @@ func (r *SessionReconciler) follow(ctx context.Context, s *sessionScope) (ctrl.R
 	if !ok {
 		return result, nil
 	}
+	// Before syncRemoteFields, which takes the resync that resources also wait for.
+	resourcesErr := r.syncResources(ctx, s, api, snap.State.Status)
 	r.syncRemoteFields(ctx, s, api)
 	if timedOut(sess) {
 		return r.timeout(ctx, s, api, &snap)
@@ -40,6 +42,9 @@ func (r *SessionReconciler) follow(ctx context.Context, s *sessionScope) (ctrl.R
 		return r.failed(s, err)
 	}
 	s.handled = true
+	if resourcesErr != nil {
+		return r.failed(s, resourcesErr) // transient: Synced says so, and the backoff tries again
+	}
 	return ctrl.Result{RequeueAfter: r.nextLook(sess)}, nil
 }
 

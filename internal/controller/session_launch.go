@@ -61,6 +61,7 @@ func (r *SessionReconciler) launch(ctx context.Context, s *sessionScope, neverLa
 		logf.FromContext(ctx).Info("Found the remote session launched earlier for this object", "sessionID", remote.ID)
 	}
 	recordLaunch(sess, remote)
+	recordLaunchedResources(sess, remote, in.GitHubTokens, created)
 	s.handled = true
 	r.resync.markVerified(sess) // just created or found with the spec's fields: nothing to compare yet
 	r.Pump.Follow(sess, api)
@@ -182,26 +183,20 @@ func notReady(kind, namespace, name string, err error) error {
 	if err != nil {
 		msg = fmt.Sprintf("%s %s/%s: %v", kind, namespace, name, err)
 	}
-	return &referenceError{reason: ReasonReferenceNotReady, message: msg}
+	return &referenceError{reason: ReasonReferenceNotReady, message: msg, watched: true}
 }
 
 // githubTokens reads the token of every GitHub repository resource from its Secret.
 func (r *SessionReconciler) githubTokens(ctx context.Context, sess *v1alpha1.Session) (map[int]string, error) {
 	tokens := map[int]string{}
-	for i, res := range sess.Spec.Resources {
-		if res.GitHubRepository == nil || res.GitHubRepository.TokenSecretRef == nil {
-			continue
-		}
-		ref := res.GitHubRepository.TokenSecretRef
-		field := ref.Key
-		if field == "" {
-			field = defaultGitHubTokenKey
-		}
-		token, err := readSecretKey(ctx, r.Credentials.Reader, types.NamespacedName{Namespace: sess.Namespace, Name: ref.Name}, field)
+	for i := range sess.Spec.Resources {
+		token, err := r.repositoryToken(ctx, sess, i)
 		if err != nil {
 			return nil, err
 		}
-		tokens[i] = token
+		if token != "" {
+			tokens[i] = token
+		}
 	}
 	return tokens, nil
 }

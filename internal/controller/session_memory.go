@@ -23,6 +23,8 @@ type sessionMemory struct {
 	announced v1alpha1.SessionPhase
 	// deletionInterrupted says deletion already sent its one interrupt.
 	deletionInterrupted bool
+	// resources is what the resource sync sent and where it gave up (session_resources.go).
+	resources resourceMemory
 }
 
 // sessionMemories holds one sessionMemory per Session, keyed by name: a Session that is gone by any

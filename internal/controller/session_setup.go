@@ -44,6 +44,9 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	if err := indexSessions(ctx, mgr); err != nil {
 		return nil, err
 	}
+	if err := indexSessionContentRefs(ctx, mgr); err != nil {
+		return nil, err
+	}
 	pump := sessionstream.NewPump(mgr.GetClient(), sopts.StatusInterval)
 	if err := mgr.Add(pump); err != nil {
 		return nil, err
@@ -61,15 +64,16 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	}
 	r.statusPatcher = patcher
 	list := func() client.ObjectList { return &v1alpha1.SessionList{} }
-	unlaunched := func(o client.Object) bool { return o.(*v1alpha1.Session).Status.ID == "" }
 	c := mgr.GetClient()
 	err = ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Session{}, builder.WithPredicates(specChanged())).
 		Watches(&v1alpha1.Agent{}, refMapper{client: c, newList: list, index: indexAgentRef, keep: unlaunched}.handler()).
 		Watches(&v1alpha1.Environment{}, refMapper{client: c, newList: list, index: indexEnvironmentRef, keep: unlaunched}.handler()).
+		Watches(&v1alpha1.Vault{}, refMapper{client: c, newList: list, index: indexVaultRefs, keep: unlaunched}.handler()).
+		Watches(&v1alpha1.MemoryStore{}, refMapper{client: c, newList: list, index: indexMemoryStoreRefs, keep: unlaunched}.handler()).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 			keys := refMapper{client: c, newList: list, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.requests(ctx, o)
-			return append(keys, refMapper{client: c, newList: list, index: indexSecretRefs, keep: unlaunched}.requests(ctx, o)...)
+			return append(keys, refMapper{client: c, newList: list, index: indexSecretRefs, keep: followsSecrets}.requests(ctx, o)...)
 		})).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(sandbox.SessionsOfPod(c))).
 		WatchesRawSource(source.Channel(pump.Wakes(), &handler.EnqueueRequestForObject{})).
