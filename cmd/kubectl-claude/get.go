@@ -17,10 +17,12 @@ func newGetCommand(o *options) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "get [SESSION...] [-A] [-o wide|json|yaml]",
-		Short: "List sessions with the columns of `kubectl get csession`, plus token usage",
+		Short: "List sessions with the columns of `kubectl get csession`, plus token usage; or vaults, skills, memorystores",
 		Example: `  kubectl claude get
   kubectl claude get -A -o wide
-  kubectl claude get coder-x7k2p -o yaml`,
+  kubectl claude get coder-x7k2p -o yaml
+  kubectl claude get vaults
+  kubectl claude get memorystores -A`,
 		ValidArgsFunction: o.completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := plugin.CheckOutput(output, plugin.OutputJSON, plugin.OutputYAML, plugin.OutputWide); err != nil {
@@ -49,6 +51,9 @@ func newGetCommand(o *options) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list sessions in every namespace")
+	for _, k := range listedKinds {
+		cmd.AddCommand(newGetKindCommand(o, k))
+	}
 	return cmd
 }
 

@@ -47,7 +47,7 @@ interrupts, and pausing. Everything goes through the Kubernetes API; the operato
 	o.config.AddFlags(root.PersistentFlags())
 	root.AddCommand(newRunCommand(o), newLogsCommand(o), newSendCommand(o),
 		newConfirmCommand(o, true), newConfirmCommand(o, false), newToolResultCommand(o),
-		newInterruptCommand(o), newPauseCommand(o, true), newPauseCommand(o, false), newStatusCommand(o), newGetCommand(o))
+		newInterruptCommand(o), newPauseCommand(o, true), newPauseCommand(o, false), newStatusCommand(o), newGetCommand(o), newVaultCommand(o))
 	return root
 }
 

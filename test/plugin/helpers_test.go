@@ -73,7 +73,7 @@ func createTeam(ctx context.Context) error {
 	return nil
 }
 
-// waitReady polls until an Agent or Environment has Ready=True.
+// waitReady polls until an Agent, Environment, Vault, Skill or MemoryStore has Ready=True.
 func waitReady(ctx context.Context, obj client.Object) error {
 	for {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
@@ -84,6 +84,12 @@ func waitReady(ctx context.Context, obj client.Object) error {
 		case *v1alpha1.Agent:
 			conds = o.Status.Conditions
 		case *v1alpha1.Environment:
+			conds = o.Status.Conditions
+		case *v1alpha1.Vault:
+			conds = o.Status.Conditions
+		case *v1alpha1.Skill:
+			conds = o.Status.Conditions
+		case *v1alpha1.MemoryStore:
 			conds = o.Status.Conditions
 		}
 		if meta.IsStatusConditionTrue(conds, v1alpha1.ConditionReady) {

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/plugin"
+)
+
+// newVaultCommand groups what is about Vaults: `kubectl claude vault status NAME`.
+func newVaultCommand(o *options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "vault",
+		Short: "Show a Vault's credentials: type, remote id, validity and last rotation",
+	}
+	cmd.AddCommand(newVaultStatusCommand(o))
+	return cmd
+}
+
+func newVaultStatusCommand(o *options) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status VAULT [-o json|yaml]",
+		Short: "Show each credential of a Vault: its type, remote id, validity and when it was last rotated",
+		Long: `Shows a Vault and each of its credentials: the credential's type, its remote id, the verdict of its
+last validation (OAuth credentials only, run every resync period) and when the operator last sent
+new secret values from its Secrets. No secret value is ever shown.`,
+		Example: `  kubectl claude vault status team-credentials
+  kubectl claude vault status team-credentials -o json | jq '.credentials[] | select(.validity == "Invalid")'`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: o.completeVaults,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := plugin.CheckOutput(output, plugin.OutputJSON, plugin.OutputYAML); err != nil {
+				return err
+			}
+			key, c, err := o.connect(args[0])
+			if err != nil {
+				return err
+			}
+			v, err := plugin.GetVault(cmd.Context(), c, key)
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				return plugin.PrintObject(o.streams.Out, output, plugin.NewVaultView(v))
+			}
+			_, err = fmt.Fprint(o.streams.Out, plugin.VaultStatusText(v, o.styler(), time.Now()))
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json or yaml")
+	return cmd
+}
+
+// completeVaults completes the VAULT argument with the Vaults in the namespace.
+func (o *options) completeVaults(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	c, err := o.client()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	ns, err := o.namespace()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
+	defer cancel()
+	list := &v1alpha1.VaultList{}
+	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, v := range list.Items {
+		names = append(names, v.Name)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
