@@ -132,7 +132,31 @@ func createContent(t *testing.T) {
 // Vaults, Skills and MemoryStores with their own columns, while `get SESSION` still means a Session.
 func TestVaultStatusAndGetKinds(t *testing.T) {
 	createContent(t)
+	printed := append(checkVaultStatus(t), checkGetKinds(t)...)
+	for _, out := range printed {
+		for _, secret := range []string{linearToken, stripeKey, notionToken} {
+			if strings.Contains(out.stdout+out.stderr, secret) {
+				t.Fatalf("a secret value was printed:\n%s", out)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"vault", "status", "nope"}, "vault nope not found in namespace team-a: list vaults with `kubectl claude get vaults`"},
+		{[]string{"get", "skills", "nope"}, "skill nope not found in namespace team-a"},
+		{[]string{"get", "no-such-session"}, "session no-such-session not found in namespace team-a"},
+	} {
+		if r := kubectlClaude(t, "", tc.args...); r.code == 0 || !strings.Contains(r.stderr, "error: "+tc.want) {
+			t.Errorf("kubectl claude %v: want a failure saying %q:\n%s", tc.args, tc.want, r)
+		}
+	}
+}
 
+// checkVaultStatus runs `vault status` as text and JSON and returns what it printed.
+func checkVaultStatus(t *testing.T) []result {
+	t.Helper()
 	text := mustRun(t, "vault", "status", "team-credentials")
 	t.Logf("vault status printed:\n%s", text.stdout)
 	assertContains(t, text.stdout, "Ready:", "True", "NAME", "TYPE", "REMOTE ID", "VALIDITY", "LAST ROTATED",
@@ -149,7 +173,12 @@ func TestVaultStatusAndGetKinds(t *testing.T) {
 			t.Errorf("credential %s: remote id %q, type %q, last rotated %v", c.Name, c.RemoteID, c.Type, c.LastRotated)
 		}
 	}
+	return []result{text}
+}
 
+// checkGetKinds runs `get` for each new kind and returns what it printed.
+func checkGetKinds(t *testing.T) []result {
+	t.Helper()
 	vaults := mustRun(t, "get", "vaults")
 	t.Logf("get vaults printed:\n%s", vaults.stdout)
 	assertHeader(t, vaults.stdout, "NAME READY REMOTE ID CREDENTIALS INVALID LAST SYNC AGE")
@@ -172,27 +201,7 @@ func TestVaultStatusAndGetKinds(t *testing.T) {
 	if list.Kind != "VaultList" || len(list.Items) != 1 || list.Items[0].Kind != "Vault" || list.Items[0].Name != "team-credentials" {
 		t.Errorf("get vaults -o yaml prints a VaultList: kind %q, %d items", list.Kind, len(list.Items))
 	}
-
-	for _, out := range []result{text, vaults, skills, memory, all} {
-		for _, secret := range []string{linearToken, stripeKey, notionToken} {
-			if strings.Contains(out.stdout+out.stderr, secret) {
-				t.Fatalf("a secret value was printed:\n%s", out)
-			}
-		}
-	}
-
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"vault", "status", "nope"}, "vault nope not found in namespace team-a: list vaults with `kubectl claude get vaults`"},
-		{[]string{"get", "skills", "nope"}, "skill nope not found in namespace team-a"},
-		{[]string{"get", "no-such-session"}, "session no-such-session not found in namespace team-a"},
-	} {
-		if r := kubectlClaude(t, "", tc.args...); r.code == 0 || !strings.Contains(r.stderr, "error: "+tc.want) {
-			t.Errorf("kubectl claude %v: want a failure saying %q:\n%s", tc.args, tc.want, r)
-		}
-	}
+	return []result{vaults, skills, memory, all}
 }
 
 // assertHeader checks a table's header row, with the columns separated by any spaces.
