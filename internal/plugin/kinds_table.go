@@ -78,7 +78,7 @@ func VaultTable(items []v1alpha1.Vault, now time.Time) KindTable {
 			}
 		}
 		t.Rows = append(t.Rows, KindRow{Meta: v.ObjectMeta, Conditions: v.Status.Conditions, Cells: []string{
-			orNone(v.Status.ID), fmt.Sprintf("%d/%d", synced, len(v.Spec.Credentials)), strconv.Itoa(invalid), orNone(ago(v.Status.LastSyncTime, now)),
+			orNone(v.Status.ID), fmt.Sprintf("%d/%d", synced, len(v.Spec.Credentials)), strconv.Itoa(invalid), orNone(elapsed(v.Status.LastSyncTime, now)),
 		}})
 	}
 	return t
@@ -90,7 +90,7 @@ func SkillTable(items []v1alpha1.Skill, now time.Time) KindTable {
 	for i := range items {
 		s := &items[i]
 		t.Rows = append(t.Rows, KindRow{Meta: s.ObjectMeta, Conditions: s.Status.Conditions, Cells: []string{
-			orNone(s.Status.ID), orNone(s.Status.LatestVersion), orNone(ago(s.Status.LastSyncTime, now)),
+			orNone(s.Status.ID), orNone(s.Status.LatestVersion), orNone(elapsed(s.Status.LastSyncTime, now)),
 		}})
 	}
 	return t

@@ -109,7 +109,7 @@ func VaultStatusText(v *v1alpha1.Vault, styler Styler, now time.Time) string {
 	if view.Valid != "" && view.Valid != "True" {
 		field("Credentials valid", styler.Style(view.Valid+": "+view.ValidMessage, styleRed))
 	}
-	field("Last sync", ago(view.LastSync, now))
+	field("Last sync", elapsed(view.LastSync, now))
 	b.WriteString("Credentials:\n")
 	tw := tabwriter.NewWriter(&b, 0, 8, 3, ' ', 0)
 	writeRow(tw, []string{"  NAME", "TYPE", "REMOTE ID", "VALIDITY", "LAST ROTATED", "EXPIRES", "MESSAGE"})
@@ -127,14 +127,14 @@ func VaultStatusText(v *v1alpha1.Vault, styler Styler, now time.Time) string {
 			msg = c.ValidationMessage
 		}
 		writeRow(tw, []string{"  " + c.Name, orNone(c.Type), orNone(c.RemoteID), validity,
-			orNone(ago(c.LastRotated, now)), orNone(until(c.ExpiresAt, now)), orNone(oneLine(Truncate(msg, 200)))})
+			orNone(elapsed(c.LastRotated, now)), orNone(until(c.ExpiresAt, now)), orNone(oneLine(Truncate(msg, 200)))})
 	}
 	_ = tw.Flush()
 	return b.String()
 }
 
-// ago renders a time as "<duration> ago", or "" for none.
-func ago(t *metav1.Time, now time.Time) string {
+// elapsed renders a time as "<duration> ago", or "" for none.
+func elapsed(t *metav1.Time, now time.Time) string {
 	if t == nil {
 		return ""
 	}
@@ -149,5 +149,5 @@ func until(t *metav1.Time, now time.Time) string {
 	if t.After(now) {
 		return "in " + duration.HumanDuration(t.Sub(now))
 	}
-	return ago(t, now)
+	return elapsed(t, now)
 }
