@@ -104,7 +104,8 @@ func statusRepo(s *v1alpha1.Session) *v1alpha1.SessionResourceStatus {
 
 // TestSessionRepositoryTokenFollowsItsSecret rotates a GitHub token Secret while the session runs:
 // the remote resource gets the new token exactly once, status says when (never the token), and
-// neither a quiet minute nor a restart sends it again.
+// neither the reconciles that follow nor a restart send it again; a rotation whose answer is lost is
+// sent once more with the same token.
 func TestSessionRepositoryTokenFollowsItsSecret(t *testing.T) {
 	f := newSessionFixture(t)
 	secret(t, f.ns, "gh-token", map[string]string{"token": "ghp_firstTokenValue"})
@@ -137,7 +138,24 @@ func TestSessionRepositoryTokenFollowsItsSecret(t *testing.T) {
 	if n := remoteRepo(t, sess.Status.ID).TokenUpdates; n != 1 {
 		t.Fatalf("the token was sent %d times, want once", n)
 	}
-	assertNoSecretsAnywhere(t, sess, sess.Status, "ghp_firstTokenValue", "ghp_secondTokenValue")
+
+	// A rotation whose answer is lost is sent again, with the same token: the remote resource ends
+	// with the new token, and Synced recovers.
+	sim.LoseNextResponse(updateResource)
+	setSecret(t, f.ns, "gh-token", map[string]string{"token": "ghp_thirdTokenValue"})
+	eventually(t, "the third token on the remote resource after a lost answer", func() (bool, string) {
+		repo := remoteRepo(t, sess.Status.ID)
+		return repo.Token == "ghp_thirdTokenValue" && repo.TokenUpdates == 3, fmt.Sprintf("%d updates", repo.TokenUpdates)
+	})
+	sess = waitSession(t, key, "Synced again", func(s *v1alpha1.Session) bool {
+		return conditionIs(s.Status.Conditions, v1alpha1.ConditionSynced, "True", controller.ReasonSynced) &&
+			conditionIs(s.Status.Conditions, v1alpha1.ConditionResourcesSynced, "True", controller.ReasonUpToDate)
+	})
+	time.Sleep(time.Second)
+	if n := remoteRepo(t, sess.Status.ID).TokenUpdates; n != 3 {
+		t.Fatalf("%d token updates after the lost answer, want 3 (one resend of the same token)", n)
+	}
+	assertNoSecretsAnywhere(t, sess, sess.Status, "ghp_firstTokenValue", "ghp_secondTokenValue", "ghp_thirdTokenValue")
 }
 
 // TestSessionFilesFollowTheSpec adds a file to a running Session and removes another: each change
