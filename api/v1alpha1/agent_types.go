@@ -353,6 +353,9 @@ type Agent struct {
 	Spec AgentSpec `json:"spec"`
 
 	// Status is the observed state of the remote agent.
+	// The default marks a new object as not yet observed (observedGeneration -1 before the operator
+	// first writes status), so GitOps tools (kstatus) wait instead of calling it Current.
+	// +kubebuilder:default={"observedGeneration":-1}
 	// +optional
 	Status AgentStatus `json:"status,omitempty"`
 }

@@ -13,6 +13,20 @@ const (
 	ConditionPaused = "Paused"
 )
 
+// Condition types that GitOps tools read (kstatus, which Flux and Argo CD's checks follow). They are
+// "abnormal-true": False, or absent, is the normal state. Every kind sets both, together with
+// status.observedGeneration, whenever it reconciles a generation.
+const (
+	// ConditionReconciling is True while the operator works toward the current generation: creating
+	// or updating the remote object, waiting for something it depends on (a Secret, a ConfigMap, a
+	// referenced object), or retrying after an error that can pass. kstatus reports InProgress.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when the operator cannot go on without a human: the API rejected the
+	// spec or the key, a reference names nothing, the remote object was archived, or a Session ended
+	// Failed, TimedOut or Terminated. Its message says why. kstatus reports Failed.
+	ConditionStalled = "Stalled"
+)
+
 // ConditionCredentialsValid is True when every OAuth credential of a Vault passed its last
 // validation (the API's live probe of the credential against its MCP server), False when one failed,
 // and Unknown before the first validation or when the probe could not tell.

@@ -213,6 +213,9 @@ type Environment struct {
 	Spec EnvironmentSpec `json:"spec,omitempty"`
 
 	// Status is the observed state of the remote environment.
+	// The default marks a new object as not yet observed (observedGeneration -1 before the operator
+	// first writes status), so GitOps tools (kstatus) wait instead of calling it Current.
+	// +kubebuilder:default={"observedGeneration":-1}
 	// +optional
 	Status EnvironmentStatus `json:"status,omitempty"`
 }

@@ -137,6 +137,9 @@ type MemoryStore struct {
 	Spec MemoryStoreSpec `json:"spec"`
 
 	// Status is the observed state of the remote store.
+	// The default marks a new object as not yet observed (observedGeneration -1 before the operator
+	// first writes status), so GitOps tools (kstatus) wait instead of calling it Current.
+	// +kubebuilder:default={"observedGeneration":-1}
 	// +optional
 	Status MemoryStoreStatus `json:"status,omitempty"`
 }

@@ -355,6 +355,9 @@ type Session struct {
 	Spec SessionSpec `json:"spec"`
 
 	// Status is what the session is doing, built from its event stream.
+	// The default marks a new object as not yet observed (observedGeneration -1 before the operator
+	// first writes status), so GitOps tools (kstatus) wait instead of calling it Current.
+	// +kubebuilder:default={"observedGeneration":-1}
 	// +optional
 	Status SessionStatus `json:"status,omitempty"`
 }

@@ -158,6 +158,9 @@ type Skill struct {
 	Spec SkillSpec `json:"spec"`
 
 	// Status is the observed state of the remote skill.
+	// The default marks a new object as not yet observed (observedGeneration -1 before the operator
+	// first writes status), so GitOps tools (kstatus) wait instead of calling it Current.
+	// +kubebuilder:default={"observedGeneration":-1}
 	// +optional
 	Status SkillStatus `json:"status,omitempty"`
 }

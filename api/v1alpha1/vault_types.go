@@ -358,6 +358,9 @@ type Vault struct {
 	Spec VaultSpec `json:"spec"`
 
 	// Status is the observed state of the remote vault.
+	// The default marks a new object as not yet observed (observedGeneration -1 before the operator
+	// first writes status), so GitOps tools (kstatus) wait instead of calling it Current.
+	// +kubebuilder:default={"observedGeneration":-1}
 	// +optional
 	Status VaultStatus `json:"status,omitempty"`
 }

@@ -47,6 +47,19 @@ const (
 	ReasonRemoteAbandoned Reason = "RemoteAbandoned"
 )
 
+// Reasons of the Reconciling and Stalled conditions (kstatus_conditions.go) that no other condition
+// gives: otherwise they carry the reason of the failure or the phase that decided them.
+const (
+	// ReasonReconciled: Reconciling=False, the current generation is applied.
+	ReasonReconciled Reason = "Reconciled"
+	// ReasonProgressing: Reconciling=True before the first sync has said anything.
+	ReasonProgressing Reason = "Progressing"
+	// ReasonStalled: Reconciling=False because the object is Stalled.
+	ReasonStalled Reason = "Stalled"
+	// ReasonNotStalled: Stalled=False.
+	ReasonNotStalled Reason = "NotStalled"
+)
+
 // Session reasons, of its conditions and of the Events that go with them. A finished Session's
 // phase is also the reason of its finish Event; the TurnComplete reasons are in sessionstatus.
 const (

@@ -31,6 +31,9 @@ func (d *lifecycle[O]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 	}
 	original := obj.DeepCopyObject().(O)
 	result, err := d.reconcile(ctx, obj)
+	if obj.GetDeletionTimestamp().IsZero() {
+		reportManagedProgress(obj, d.remote.fields(obj), v1alpha1.IsPaused(obj.GetAnnotations()))
+	}
 	changed := !equality.Semantic.DeepEqual(d.remote.fields(original).Status, d.remote.fields(obj).Status)
 	if err := patchStatusIfChanged(ctx, d.client, d.kind, original, obj, changed); err != nil {
 		return quietConflict(ctrl.Result{}, err)
@@ -101,7 +104,7 @@ func (d *lifecycle[O]) inSync(obj O, f managedFields, hash string) bool {
 
 // applied reports whether status says this generation and desired state were applied.
 func (d *lifecycle[O]) applied(obj O, f managedFields, hash string) bool {
-	return *f.ObservedGeneration == obj.GetGeneration() && *f.ConfigHash == hash && hash != ""
+	return appliedFor(*f.Conditions, obj.GetGeneration()) && *f.ConfigHash == hash && hash != ""
 }
 
 // findOrCreate returns the remote object and why it is this one: the id in status (reason ""),
@@ -253,7 +256,7 @@ func (d *lifecycle[O]) fail(obj O, f managedFields, err error, hash string) (ctr
 	fl := classifyFailure(err)
 	gen := obj.GetGeneration()
 	changed := setSynced(f.Conditions, gen, false, fl.reason, fl.message)
-	pending := *f.ID == "" || *f.ObservedGeneration != gen || (hash != "" && *f.ConfigHash != hash)
+	pending := *f.ID == "" || !appliedFor(*f.Conditions, gen) || (hash != "" && *f.ConfigHash != hash)
 	if fl.spec || pending {
 		changed = setCondition(f.Conditions, gen, v1alpha1.ConditionReady, "False", fl.reason, fl.message) || changed
 	}

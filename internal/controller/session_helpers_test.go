@@ -25,7 +25,13 @@ type sessionFixture struct {
 
 func newSessionFixture(t *testing.T) *sessionFixture {
 	t.Helper()
-	ns := newNamespace(t)
+	return newSessionFixtureIn(t, newNamespace(t))
+}
+
+// newSessionFixtureIn makes the fixture's Agent and Environment in an existing namespace (where
+// Sessions may already wait for them) and waits until both are Ready.
+func newSessionFixtureIn(t *testing.T, ns string) *sessionFixture {
+	t.Helper()
 	agent := newAgent(ns, "coder")
 	agent.Spec.Tools = []v1alpha1.Tool{
 		{AgentToolset: &v1alpha1.AgentToolset{}},

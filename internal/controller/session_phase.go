@@ -40,6 +40,7 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 	if !paused && s.syncErr == nil && s.handled {
 		observeGeneration(sess)
 	}
+	reportSessionProgress(sess, s.decide, paused)
 	return result
 }
 

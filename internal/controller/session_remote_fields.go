@@ -26,7 +26,7 @@ import (
 // change or resync period, not on every reconcile.
 func (r *SessionReconciler) syncRemoteFields(ctx context.Context, s *sessionScope, api managedagents.Client) {
 	sess := s.sess
-	specChanged := sess.Status.ObservedGeneration != 0 && sess.Status.ObservedGeneration != sess.Generation
+	specChanged := sess.Status.ObservedGeneration > 0 && sess.Status.ObservedGeneration != sess.Generation
 	if !specChanged && !r.resync.due(sess) {
 		return
 	}
