@@ -100,7 +100,7 @@ test-observability: ## Check the chart's alert rules and dashboard queries with 
 
 .PHONY: dashboard
 dashboard: ## Render docs/img/dashboard.png from a metrics capture (see docs/observability.md).
-	cd hack/observability && go run ./cmd/render -in ../../docs/img/metrics-capture.txt.gz -out ../../docs/img/dashboard.png
+	cd hack/observability && go run ./cmd/render -in ../../docs/img/metrics-capture.txt.gz -sandbox-in ../../docs/img/sandbox-capture.txt.gz -out ../../docs/img/dashboard.png
 
 .PHONY: build
 build: ## Build the manager, simulator, sandbox runner and kubectl plugin into ./bin.
