@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -107,6 +108,7 @@ func statusRepo(s *v1alpha1.Session) *v1alpha1.SessionResourceStatus {
 // neither the reconciles that follow nor a restart send it again; a rotation whose answer is lost is
 // sent once more with the same token.
 func TestSessionRepositoryTokenFollowsItsSecret(t *testing.T) {
+	scanLogsFor(t, "ghp_firstTokenValue", "ghp_secondTokenValue", "ghp_thirdTokenValue")
 	f := newSessionFixture(t)
 	secret(t, f.ns, "gh-token", map[string]string{"token": "ghp_firstTokenValue"})
 	sess := openSessionWithRepo(t, f, "rotating")
@@ -308,4 +310,39 @@ func countReason[R ~string](t *testing.T, obj client.Object, reason R) int {
 		}
 	}
 	return n
+}
+
+// TestSessionMountsAMemoryStoreByReference names a MemoryStore that does not exist yet: the Session
+// waits, is woken by the MemoryStore's watch when the store turns Ready, mounts it with its remote
+// id, and lists it in status.resources.
+func TestSessionMountsAMemoryStoreByReference(t *testing.T) {
+	f := newSessionFixture(t)
+	sess := f.newSession("with-memory", "hello")
+	sess.Spec.Resources = []v1alpha1.SessionResource{{MemoryStore: &v1alpha1.MemoryStoreResource{
+		MemoryStoreRef: &v1alpha1.LocalObjectReference{Name: "notes"}, Access: "ReadOnly"}}}
+	create(t, sess)
+	key := client.ObjectKeyFromObject(sess)
+	waitSession(t, key, "waiting for the MemoryStore", func(s *v1alpha1.Session) bool {
+		c := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ConditionReferencesResolved)
+		return c != nil && c.Status == "False" && strings.Contains(c.Message, "MemoryStore "+f.ns+"/notes")
+	})
+	configMap(t, f.ns, "notes-seed", map[string]string{"style.md": "Short sentences."})
+	store := &v1alpha1.MemoryStore{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "notes"},
+		Spec: v1alpha1.MemoryStoreSpec{Seed: &v1alpha1.MemorySeed{ConfigMapRef: v1alpha1.LocalObjectReference{Name: "notes-seed"}}}}
+	create(t, store)
+	store = waitMemoryStore(t, client.ObjectKeyFromObject(store), "seeded and Ready", func(m *v1alpha1.MemoryStore) bool {
+		return isReady(m.Status.Conditions) && m.Status.Memories == 1
+	})
+	ready := time.Now()
+	sess = waitSession(t, key, "launched", func(s *v1alpha1.Session) bool { return s.Status.ID != "" })
+	if took := time.Since(ready); took > 4*time.Second {
+		t.Errorf("the Session launched %s after its MemoryStore became Ready; a watch launches it at once", took.Round(time.Millisecond))
+	}
+	res := remoteResources(t, sess.Status.ID)
+	if len(res) != 1 || res[0].Resource["memory_store_id"] != store.Status.ID || res[0].Resource["access"] != "read_only" {
+		t.Fatalf("remote resources %+v", res)
+	}
+	if st := sess.Status.Resources; len(st) != 1 || st[0].Type != v1alpha1.SessionResourceMemoryStore || st[0].Source != store.Status.ID || st[0].ID != res[0].ID {
+		t.Fatalf("status.resources %+v", st)
+	}
 }

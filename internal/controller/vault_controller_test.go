@@ -62,6 +62,7 @@ func credentialName(t *testing.T, id, vaultID string) string {
 // reaches only its credential within 5 s, a credential removed from the spec, and no secret value in
 // status, Events or metrics.
 func TestVaultFollowsItsSecrets(t *testing.T) {
+	scanLogsFor(t, "lin-token-1", "lin-token-2", "sk-stripe-1")
 	ns := newNamespace(t)
 	secret(t, ns, "linear", map[string]string{"token": "lin-token-1"})
 	secret(t, ns, "stripe", map[string]string{"api-key": "sk-stripe-1"})
