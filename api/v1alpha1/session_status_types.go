@@ -126,7 +126,8 @@ type SessionStatus struct {
 	// +optional
 	LastAgentMessage string `json:"lastAgentMessage,omitempty"`
 
-	// LastError is the newest session error.
+	// LastError is the newest session error; it is cleared once the session runs again or ends a
+	// turn normally, except a terminal error, which ends the session.
 	// +optional
 	LastError *SessionError `json:"lastError,omitempty"`
 
@@ -136,6 +137,22 @@ type SessionStatus struct {
 	// +listType=atomic
 	// +optional
 	Resources []SessionResourceStatus `json:"resources,omitempty"`
+
+	// Threads are the sub-agent threads of a multi-agent session (at most 20).
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	Threads []SessionThread `json:"threads,omitempty"`
+
+	// Outcome is the outcome the session works toward (spec.outcome) and the grader's verdicts.
+	// +optional
+	Outcome *SessionOutcomeStatus `json:"outcome,omitempty"`
+
+	// WorkflowRuns are the session's workflow runs, newest last (at most 10).
+	// +kubebuilder:validation:MaxItems=10
+	// +listType=atomic
+	// +optional
+	WorkflowRuns []SessionWorkflowRun `json:"workflowRuns,omitempty"`
 
 	// Sandbox is the newest sandbox Pod that ran this session's tools, for a session on a SelfHosted
 	// Environment.
@@ -150,6 +167,10 @@ type SessionStatus struct {
 	// the API worked), Paused, ReferencesResolved, Launched, TurnComplete, ActionRequired, Finished
 	// RemoteFieldsSynced (the remote title, metadata and budget match the spec) and ResourcesSynced
 	// (the remote resources and repository tokens match spec.resources and their Secrets).
+
+	// the API worked), Paused, ReferencesResolved, Launched, TurnComplete, ActionRequired, Finished,
+	// RemoteFieldsSynced (the remote title, metadata and budget match the spec), OutcomeMet (with
+	// spec.outcome) and BudgetNearlyUsed (with a budget).
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
@@ -181,6 +202,15 @@ type SessionUsage struct {
 	// ActiveSeconds the session spent running.
 	// +optional
 	ActiveSeconds int64 `json:"activeSeconds,omitempty"`
+	// BudgetUSD is the session's budget in US dollars, beside listCostUSD; empty without a budget.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	BudgetUSD string `json:"budgetUSD,omitempty"`
+	// BySpeed splits the tokens of model requests by speed (standard, fast).
+	// +kubebuilder:validation:MaxItems=4
+	// +listType=atomic
+	// +optional
+	BySpeed []SpeedUsage `json:"bySpeed,omitempty"`
 }
 
 // PendingActionKind says how a pending action is answered.
@@ -207,6 +237,15 @@ type PendingAction struct {
 	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	Input string `json:"input,omitempty"`
+	// ThreadID is the sub-agent thread that made the call (sthr_...); empty for the primary thread.
+	// The API routes the answer to it by the tool use id.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	ThreadID string `json:"threadID,omitempty"`
+	// AgentName is the sub-agent that made the call, when a thread did.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	AgentName string `json:"agentName,omitempty"`
 }
 
 // EventSummary is a one-line summary of a session event.

@@ -151,6 +151,18 @@ type SessionSpec struct {
 	// +optional
 	InterruptRequest string `json:"interruptRequest,omitempty"`
 
+	// InterruptThreadID makes the next interruptRequest interrupt one sub-agent thread (sthr_...,
+	// as listed in status.threads) instead of the whole session.
+	// +kubebuilder:validation:Pattern=`^sthr_[A-Za-z0-9]+$`
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	InterruptThreadID string `json:"interruptThreadID,omitempty"`
+
+	// Outcome defines what done means; a grader evaluates the agent's work against it, and the
+	// OutcomeMet condition shows the verdict. It is sent once, and again whenever it changes.
+	// +optional
+	Outcome *SessionOutcome `json:"outcome,omitempty"`
+
 	// Timeout bounds the session's wall-clock time from launch. When it passes, a running turn is
 	// interrupted and the Session ends with phase TimedOut.
 	// +kubebuilder:validation:Type=string

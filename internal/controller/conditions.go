@@ -78,6 +78,8 @@ const (
 	// ReasonTokenRotated: a repository's token Secret changed and the running session got the new
 	// token (never shown).
 	ReasonTokenRotated Reason = "TokenRotated"
+	// ReasonOutcomeSent: spec.outcome was sent to the session as user.define_outcome.
+	ReasonOutcomeSent Reason = "OutcomeSent"
 )
 
 // setCondition sets a condition with the object's generation and reports whether it made a

@@ -161,7 +161,8 @@ func TestSessionEndings(t *testing.T) {
 		lastError    string
 	}{
 		{"refusal fails the session", "[[refuse:cyber]]", v1alpha1.SessionFailed, sessionstatus.TurnRefusal, ""},
-		{"a retrying error recovers", "[[error:retrying]]", v1alpha1.SessionSucceeded, sessionstatus.TurnEndTurn, "retrying"},
+		// The session got past the error, so status.lastError no longer shows it (recentEvents does).
+		{"a retrying error recovers", "[[error:retrying]]", v1alpha1.SessionSucceeded, sessionstatus.TurnEndTurn, "cleared"},
 		{"exhausted retries fail the turn", "[[error:exhausted]]", v1alpha1.SessionFailed, sessionstatus.TurnRetriesExhausted, "exhausted"},
 		{"a terminal error fails the session", "[[error:terminal]]", v1alpha1.SessionFailed, string(v1alpha1.SessionFailed), "terminal"},
 		{"budget reached waits for a raise, not an end", "[[budget]]", v1alpha1.SessionIdle, sessionstatus.TurnBudgetReached, ""},
@@ -175,7 +176,9 @@ func TestSessionEndings(t *testing.T) {
 			if got := readyConditionOf(sess, v1alpha1.ConditionTurnComplete); got != "True/"+tc.turnReason {
 				t.Errorf("TurnComplete = %s, want True/%s", got, tc.turnReason)
 			}
-			if tc.lastError != "" && (sess.Status.LastError == nil || sess.Status.LastError.RetryStatus != tc.lastError) {
+			if tc.lastError == "cleared" && sess.Status.LastError != nil {
+				t.Errorf("lastError = %+v, want it cleared once the session recovered", sess.Status.LastError)
+			} else if tc.lastError != "" && tc.lastError != "cleared" && (sess.Status.LastError == nil || sess.Status.LastError.RetryStatus != tc.lastError) {
 				t.Errorf("lastError = %+v, want retry status %s", sess.Status.LastError, tc.lastError)
 			}
 		})

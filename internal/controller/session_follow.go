@@ -121,7 +121,7 @@ func untilTimeout(sess *v1alpha1.Session) time.Duration {
 // timeout interrupts a running turn (once) and ends the Session as TimedOut.
 func (r *SessionReconciler) timeout(ctx context.Context, s *sessionScope, api managedagents.Client, snap *sessionstream.Snapshot) (ctrl.Result, error) {
 	if working(snap.State.Status) {
-		if err := r.interruptOnce(ctx, s.sess, api, snap); err != nil {
+		if err := r.interruptOnce(ctx, s.sess, api, snap, ""); err != nil {
 			return r.failed(s, err)
 		}
 	}

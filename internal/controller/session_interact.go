@@ -31,6 +31,9 @@ func (r *SessionReconciler) interact(ctx context.Context, s *sessionScope, api m
 	if err := r.sendAnswers(ctx, sess, api, stream, snap); err != nil {
 		return r.sendFailed(sess, err)
 	}
+	if err := r.sendOutcome(ctx, sess, api, snap); err != nil {
+		return r.sendFailed(sess, err)
+	}
 	if err := r.sendNextMessage(ctx, sess, api, stream, snap); err != nil {
 		return r.sendFailed(sess, err)
 	}
@@ -78,7 +81,7 @@ func readyForMessage(sess *v1alpha1.Session, snap *sessionstream.Snapshot) bool 
 func (r *SessionReconciler) sendAnswers(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionstream.Stream, snap *sessionstream.Snapshot) error {
 	var events []anthropic.BetaManagedAgentsEventParamsUnion
 	var ids []string
-	for _, call := range snap.State.Pending {
+	for _, call := range snap.State.AllPending() { // a sub-agent's calls too: the API routes each answer by its id
 		if snap.State.Answered[call.EventID] || snap.SentAnswers[call.EventID] {
 			continue
 		}
@@ -132,25 +135,31 @@ func (r *SessionReconciler) sendInterrupt(ctx context.Context, sess *v1alpha1.Se
 		sess.Status.InterruptRequest = req
 		return nil
 	}
-	if err := r.interruptOnce(ctx, sess, api, snap); err != nil {
+	thread := sess.Spec.InterruptThreadID
+	if err := r.interruptOnce(ctx, sess, api, snap, thread); err != nil {
 		return err
 	}
 	stream.NoteInterrupt(req)
 	sess.Status.InterruptRequest = req
+	if thread != "" {
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonInterrupt), "Interrupt", "Sent an interrupt to thread %s (request %q)", thread, req)
+		return nil
+	}
 	r.Recorder.Eventf(sess, nil, corev1.EventTypeNormal, string(ReasonInterrupt), "Interrupt", "Sent an interrupt (request %q)", req)
 	return nil
 }
 
 // interruptOnce sends one interrupt unless the remote history holds one that status has not
 // accounted for yet: an earlier send whose response was lost, or whose status write a crash lost.
-// status.interruptsSeen counts the history's interrupts the operator accounted for.
-func (r *SessionReconciler) interruptOnce(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, snap *sessionstream.Snapshot) error {
+// status.interruptsSeen counts the history's interrupts the operator accounted for. A thread id
+// interrupts that sub-agent thread only.
+func (r *SessionReconciler) interruptOnce(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, snap *sessionstream.Snapshot, thread string) error {
 	inHistory := int32(snap.State.Interrupts)
 	if inHistory > sess.Status.InterruptsSeen {
 		sess.Status.InterruptsSeen = inHistory
 		return nil
 	}
-	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.InterruptEvent()); err != nil {
+	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.ThreadInterruptEvent(thread)); err != nil {
 		return err
 	}
 	sess.Status.InterruptsSeen = inHistory + 1

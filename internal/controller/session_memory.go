@@ -25,6 +25,10 @@ type sessionMemory struct {
 	deletionInterrupted bool
 	// resources is what the resource sync sent and where it gave up (session_resources.go).
 	resources resourceMemory
+	// sentOutcome is the digest of the outcome this process sent, until the stream shows it.
+	sentOutcome string
+	// seenUpdates is the number of session.updated events already answered with a drift check.
+	seenUpdates int
 }
 
 // sessionMemories holds one sessionMemory per Session, keyed by name: a Session that is gone by any

@@ -36,6 +36,7 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 	sess.Status.Sandbox = sandbox.ForSession(ctx, r.Client, sess) // SelfHosted: its sandbox Pod
 	if s.decide {
 		result = r.applyPhase(sess, sessionstatus.Decide(sess, s.inputs), result)
+		r.setSurfaceConditions(sess)
 	}
 	if !paused && s.syncErr == nil && s.handled {
 		observeGeneration(sess)

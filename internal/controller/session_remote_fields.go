@@ -27,7 +27,8 @@ import (
 func (r *SessionReconciler) syncRemoteFields(ctx context.Context, s *sessionScope, api managedagents.Client) {
 	sess := s.sess
 	specChanged := sess.Status.ObservedGeneration > 0 && sess.Status.ObservedGeneration != sess.Generation
-	if !specChanged && !r.resync.due(sess) {
+	updated := r.remoteUpdated(s) // a session.updated event: check now, not at the next resync
+	if !specChanged && !updated && !r.resync.due(sess) {
 		return
 	}
 	r.resync.markVerified(sess)

@@ -31,8 +31,10 @@ type Event struct {
 	MCPToolUseID    string `json:"mcp_tool_use_id"`
 	CustomToolUseID string `json:"custom_tool_use_id"`
 	IsError         bool   `json:"is_error"`
-	Result          string `json:"result"`
-	DenyMessage     string `json:"deny_message"`
+	// Result is a confirmation's allow/deny, an outcome evaluation's verdict, or a workflow run's
+	// end (an object on the wire; its type is kept).
+	Result      ResultValue `json:"result"`
+	DenyMessage string      `json:"deny_message"`
 
 	// session.status_idle.
 	StopReason  *StopReason  `json:"stop_reason"`
@@ -43,6 +45,10 @@ type Event struct {
 
 	// session.usage.
 	Usage *Usage `json:"usage"`
+
+	// The rest of the surface: threads, outcomes, workflow runs, model request spans, session
+	// updates (see surface_fields.go).
+	SurfaceFields
 }
 
 // ContentBlock is one block of content; only text is read.

@@ -42,6 +42,8 @@ type ToolCall struct {
 	// Custom is true for agent.custom_tool_use (answered with a result), false for tool uses that
 	// need a confirmation.
 	Custom bool
+	// ThreadID is the sub-agent thread that made the call; empty for the primary thread.
+	ThreadID string
 }
 
 // ErrorInfo is the newest session.error.
@@ -86,6 +88,18 @@ type State struct {
 	LastAgentMessage string
 	LastError        *ErrorInfo
 	Usage            *Usage
+
+	// Threads are the session's sub-agent threads (threads.go), at most MaxThreads.
+	Threads []Thread
+	// Outcome is the newest outcome defined and its evaluations (outcome.go).
+	Outcome *Outcome
+	// WorkflowRuns, Speeds, BudgetMinorUSD and Updated fold the rest of the surface (surface.go):
+	// workflow runs, model request usage by speed, the budget in minor units (empty without one),
+	// and session.updated events.
+	WorkflowRuns   []WorkflowRun
+	Speeds         []SpeedUsage
+	BudgetMinorUSD string
+	Updated        *RemoteUpdate
 
 	// calls remembers recent tool uses that may become pending, by id.
 	calls     map[string]ToolCall
@@ -137,6 +151,7 @@ func (s *State) track(e *Event) {
 	case TypeStatusRunning:
 		s.setStatus(StatusRunning, "", nil)
 		s.Pending = nil
+		s.recovered()
 	case TypeStatusRescheduled:
 		s.setStatus(StatusRescheduling, "", nil)
 	case TypeStatusIdle:
@@ -144,6 +159,7 @@ func (s *State) track(e *Event) {
 	case TypeStatusTerminated, TypeSessionDeleted:
 		s.setStatus(StatusTerminated, s.StopReason, s.StopDetails)
 		s.Pending = nil
+		s.clearThreadPending()
 	case TypeSessionError:
 		s.recordError(e)
 	case TypeSessionUsage:
@@ -151,6 +167,13 @@ func (s *State) track(e *Event) {
 			u := *e.Usage
 			s.Usage = &u
 		}
+		if limit, present := e.budget(); present {
+			s.setBudget(limit)
+		}
+	default:
+		s.trackThread(e)
+		s.trackOutcome(e)
+		s.trackSurface(e)
 	}
 }
 
@@ -167,6 +190,9 @@ func (s *State) idle(e *Event) {
 	s.setStatus(StatusIdle, reason, e.StopDetails)
 	s.LastIdleSeq = s.Count
 	s.Pending = nil
+	if reason == StopEndTurn {
+		s.recovered()
+	}
 	if reason != StopRequiresAction {
 		return
 	}
@@ -193,7 +219,8 @@ func (s *State) rememberCall(e *Event) {
 	if e.MCPServerName != "" {
 		name = e.MCPServerName + "/" + e.Name
 	}
-	s.calls[e.ID] = ToolCall{EventID: e.ID, Name: name, Input: Truncate(compactJSON(e.Input), MaxPendingInput), Custom: e.Type == TypeAgentCustomToolUse}
+	s.calls[e.ID] = ToolCall{EventID: e.ID, Name: name, Input: Truncate(compactJSON(e.Input), MaxPendingInput),
+		Custom: e.Type == TypeAgentCustomToolUse, ThreadID: e.SessionThreadID}
 	s.callOrder = append(s.callOrder, e.ID)
 	if len(s.callOrder) > MaxTrackedToolUse {
 		delete(s.calls, s.callOrder[0])
@@ -215,15 +242,21 @@ func (s *State) answer(id string) {
 			break
 		}
 	}
+	s.answerInThreads(id)
 }
 
 func (s *State) recordError(e *Event) {
+	s.LastError = errorInfo(e)
+}
+
+// errorInfo reads the error of a session.error or workflow_run.error event.
+func errorInfo(e *Event) *ErrorInfo {
 	info := &ErrorInfo{EventID: e.ID, Type: "unknown_error", Time: e.Time()}
 	if e.Error != nil {
-		info.Type, info.RetryStatus = e.Error.Type, e.Error.RetryStatus.Type
+		info.Type, info.RetryStatus = Truncate(e.Error.Type, 128), Truncate(e.Error.RetryStatus.Type, 32)
 		info.Message = Truncate(e.Error.Message, MaxErrorMessage)
 	}
-	s.LastError = info
+	return info
 }
 
 // TurnEnded reports whether the session is idle after its newest input: nothing is in progress.

@@ -55,17 +55,20 @@ func Summarize(e *Event) Summary {
 }
 
 func summarize(e *Event) Summary {
+	if sum, ok := summarizeSurface(e); ok {
+		return withThread(e, sum)
+	}
 	switch e.Type {
 	case "user.message":
 		return Summary{Reason: ReasonUserMessage, Message: e.Text()}
 	case "agent.message":
 		return Summary{Reason: ReasonAgentMessage, Message: e.Text()}
 	case "agent.tool_use":
-		return Summary{Reason: ReasonToolUse, Message: toolCall(e.Name, e.Input, e.EvaluatedPermission)}
+		return withThread(e, Summary{Reason: ReasonToolUse, Message: toolCall(e.Name, e.Input, e.EvaluatedPermission)})
 	case "agent.mcp_tool_use":
-		return Summary{Reason: ReasonMCPToolUse, Message: toolCall(e.MCPServerName+"/"+e.Name, e.Input, e.EvaluatedPermission)}
+		return withThread(e, Summary{Reason: ReasonMCPToolUse, Message: toolCall(e.MCPServerName+"/"+e.Name, e.Input, e.EvaluatedPermission)})
 	case "agent.custom_tool_use":
-		return Summary{Reason: ReasonCustomToolUse, Message: toolCall(e.Name, e.Input, "")}
+		return withThread(e, Summary{Reason: ReasonCustomToolUse, Message: toolCall(e.Name, e.Input, "")})
 	case "agent.tool_result":
 		return Summary{Reason: ReasonToolResult, Warning: e.IsError, Message: toolResult(e.ToolUseID, e)}
 	case "agent.mcp_tool_result":
@@ -77,7 +80,7 @@ func summarize(e *Event) Summary {
 		if e.DenyMessage != "" {
 			msg += ": " + e.DenyMessage
 		}
-		return Summary{Reason: ReasonToolConfirmation, Message: msg}
+		return withThread(e, Summary{Reason: ReasonToolConfirmation, Message: msg})
 	case "user.interrupt":
 		return Summary{Reason: ReasonInterrupt, Message: "interrupt requested"}
 	case "session.status_running":

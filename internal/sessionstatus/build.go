@@ -16,12 +16,13 @@ func Apply(st *v1alpha1.SessionStatus, s *sessionevents.State) {
 	st.LastAgentMessage = s.LastAgentMessage
 	st.Usage = usageStatus(s.Usage)
 	st.PendingActions = nil
-	for _, p := range s.Pending {
+	for _, p := range s.AllPending() {
 		kind := v1alpha1.PendingToolConfirmation
 		if p.Custom {
 			kind = v1alpha1.PendingCustomToolResult
 		}
-		st.PendingActions = append(st.PendingActions, v1alpha1.PendingAction{EventID: p.EventID, Kind: kind, ToolName: sessionevents.Truncate(p.Name, 256), Input: p.Input})
+		st.PendingActions = append(st.PendingActions, v1alpha1.PendingAction{EventID: p.EventID, Kind: kind,
+			ToolName: sessionevents.Truncate(p.Name, 256), Input: p.Input, ThreadID: sessionevents.Truncate(p.ThreadID, 128), AgentName: threadAgent(s, p.ThreadID)})
 	}
 	st.RecentEvents = nil
 	for _, e := range s.Recent {
@@ -41,6 +42,7 @@ func Apply(st *v1alpha1.SessionStatus, s *sessionevents.State) {
 			st.LastError.Time = &t
 		}
 	}
+	applySurface(st, s)
 }
 
 func usageStatus(u *sessionevents.Usage) *v1alpha1.SessionUsage {

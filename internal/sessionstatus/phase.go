@@ -80,9 +80,13 @@ func working(phase v1alpha1.SessionPhase, message string) Result {
 
 // Phase derives the phase from the folded event history and what is left to send.
 func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
-	switch st.Status {
-	case sessionevents.StatusTerminated:
+	if st.Status == sessionevents.StatusTerminated {
 		return terminatedPhase(st)
+	}
+	if r, waits := threadsWait(st); waits {
+		return r
+	}
+	switch st.Status {
 	case sessionevents.StatusRunning:
 		return working(v1alpha1.SessionRunning, "the agent is working")
 	case sessionevents.StatusRescheduling:

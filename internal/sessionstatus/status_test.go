@@ -110,14 +110,18 @@ func FuzzStatusStaysSmall(f *testing.F) {
 	f.Add([]byte(`{"type":"agent.message","id":"sevt_1","content":[{"type":"text","text":"hello"}]}`), uint8(3))
 	f.Add([]byte(`{"type":"session.error","id":"sevt_2","error":{"type":"x","message":"m","retry_status":{"type":"retrying"}}}`), uint8(1))
 	f.Add([]byte(`{"type":"session.status_idle","id":"sevt_3","stop_reason":{"type":"requires_action","event_ids":["a","b"]}}`), uint8(2))
+	for _, seed := range surfaceSeeds {
+		f.Add([]byte(seed), uint8(40))
+	}
 	f.Fuzz(func(t *testing.T, data []byte, repeat uint8) {
 		ev, err := sessionevents.Decode(data)
 		if err != nil {
 			return
 		}
 		var st sessionevents.State
-		for range int(repeat)%64 + 1 {
+		for i := range int(repeat)%64 + 1 {
 			e := ev
+			varyIDs(&e, i)
 			st.Apply(&e)
 		}
 		var status v1alpha1.SessionStatus
@@ -147,6 +151,7 @@ func FuzzStatusStaysSmall(f *testing.F) {
 		if len(status.RecentEvents) > v1alpha1.MaxRecentEvents || len(status.PendingActions) > v1alpha1.MaxPendingActions {
 			t.Fatalf("lists too long: %d recent, %d pending", len(status.RecentEvents), len(status.PendingActions))
 		}
+		checkSurfaceStatus(t, &status)
 	})
 }
 
