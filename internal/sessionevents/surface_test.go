@@ -158,9 +158,9 @@ func TestOutcomeFold(t *testing.T) {
 	}
 }
 
-// TestSurfaceFold proves session updates, budgets, model request speeds, workflow runs, policy
-// denials and the clearing of recovered errors.
-func TestSurfaceFold(t *testing.T) {
+// TestRecoveredErrorsClear proves lastError is cleared once the session gets past an error, and a
+// terminal error never is.
+func TestRecoveredErrorsClear(t *testing.T) {
 	retrying := `{"type":"session.error","id":"sevt_e1","error":{"type":"model_overloaded_error","message":"busy","retry_status":{"type":"retrying"}}}`
 	terminal := `{"type":"session.error","id":"sevt_e2","error":{"type":"billing_error","message":"no credit","retry_status":{"type":"terminal"}}}`
 	if s := fold(t, userMsg, running, retrying, `{"type":"session.status_rescheduled"}`, `{"type":"session.status_running"}`); s.LastError != nil {
@@ -173,6 +173,11 @@ func TestSurfaceFold(t *testing.T) {
 		t.Error("a terminal error is never cleared")
 	}
 
+}
+
+// TestSessionUpdatesAndBudget proves session.updated and session.usage keep the budget and count
+// the updates.
+func TestSessionUpdatesAndBudget(t *testing.T) {
 	usage := `{"type":"session.usage","usage":{"input_tokens":1,"list_cost":{"amount":"80","currency":"USD"}},"budget":{"type":"limit","max_list_cost":{"amount":"100","currency":"USD"}}}`
 	raised := `{"type":"session.updated","id":"sevt_up1","budget":{"type":"limit","max_list_cost":{"amount":"500","currency":"USD"}},"title":"t"}`
 	removed := `{"type":"session.updated","id":"sevt_up2","budget":null}`
@@ -187,6 +192,11 @@ func TestSurfaceFold(t *testing.T) {
 		t.Errorf("after a removal and a title change: %q %+v", s.BudgetMinorUSD, s.Updated)
 	}
 
+}
+
+// TestModelRequestSpeeds proves model request usage adds up per speed; a request without one is
+// standard.
+func TestModelRequestSpeeds(t *testing.T) {
 	fast := `{"type":"span.model_request_end","model_usage":{"input_tokens":10,"output_tokens":2,"cache_read_input_tokens":5,"cache_creation_input_tokens":1,"speed":"fast"}}`
 	std := `{"type":"span.model_request_end","model_usage":{"input_tokens":7,"output_tokens":1,"speed":null}}`
 	s := fold(t, fast, std, fast)
@@ -196,6 +206,10 @@ func TestSurfaceFold(t *testing.T) {
 		t.Errorf("speeds = %+v", s.Speeds)
 	}
 
+}
+
+// TestWorkflowRunFold proves a workflow run's life, its error, and a run first seen at its end.
+func TestWorkflowRunFold(t *testing.T) {
 	wf := fold(t, `{"type":"workflow_run.created","workflow_run_id":"wfr_1","name":"triage"}`,
 		`{"type":"workflow_run.status_running","workflow_run_id":"wfr_1"}`,
 		`{"type":"workflow_run.phase_started","workflow_run_id":"wfr_1","workflow_run_phase_id":"wfp_1"}`,
@@ -209,6 +223,10 @@ func TestSurfaceFold(t *testing.T) {
 		t.Errorf("an end without a creation: %+v", wf)
 	}
 
+}
+
+// TestPolicyDenial proves a tool use the auto policy denied reads as denied and waits for nothing.
+func TestPolicyDenial(t *testing.T) {
 	denied := decodeAll(t, `{"type":"agent.tool_use","id":"sevt_d1","name":"bash","input":{},"evaluated_permission":"deny","evaluation":{"type":"auto","evaluated_permission":{"type":"deny","reason_code":"destructive"}}}`)[0]
 	if sum := Summarize(&denied); sum.Reason != ReasonToolDenied || !sum.Warning || !strings.Contains(sum.Message, "destructive") {
 		t.Errorf("a denied call reads %+v", sum)
@@ -222,10 +240,10 @@ func TestSurfaceFold(t *testing.T) {
 // TestResultValue proves result decodes as a string, as an object's type, and as null.
 func TestResultValue(t *testing.T) {
 	for raw, want := range map[string]ResultValue{
-		`{"type":"user.tool_confirmation","result":"allow"}`:                                   "allow",
-		`{"type":"workflow_run.status_ended","result":{"type":"stopped"}}`:                     "stopped",
+		`{"type":"user.tool_confirmation","result":"allow"}`:                                  "allow",
+		`{"type":"workflow_run.status_ended","result":{"type":"stopped"}}`:                    "stopped",
 		`{"type":"workflow_run.status_ended","result":{"type":"error","error":{"type":"x"}}}`: "error",
-		`{"type":"span.outcome_evaluation_end","result":null}`:                                 "",
+		`{"type":"span.outcome_evaluation_end","result":null}`:                                "",
 	} {
 		if ev := decodeAll(t, raw)[0]; ev.Result != want {
 			t.Errorf("%s: result %q, want %q", raw, ev.Result, want)
