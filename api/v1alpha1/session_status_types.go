@@ -115,7 +115,9 @@ type SessionStatus struct {
 	// +optional
 	RespondedActions []string `json:"respondedActions,omitempty"`
 
-	// RecentEvents summarizes the newest events, oldest first (at most 20).
+	// RecentEvents summarizes the newest notable events, oldest first: at most 20, and only as many
+	// as fit in about 4 KiB, so that every status write stays small. It holds every notable event
+	// whatever spec.eventPolicy says.
 	// +kubebuilder:validation:MaxItems=20
 	// +listType=atomic
 	// +optional

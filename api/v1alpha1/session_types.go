@@ -176,6 +176,15 @@ type SessionSpec struct {
 	// +optional
 	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
 
+	// EventPolicy says which of the session's events become Kubernetes Events: All (every notable
+	// event), Messages (user and agent messages, turn ends, errors and pending actions) or None
+	// (status only). Unset uses the operator's default (--session-event-policy, chart value
+	// sessionEventPolicy; All unless changed). Status counts and summarizes every event whatever the
+	// policy, and kubectl claude logs falls back to status.recentEvents. It may change at any time
+	// and applies to the events that arrive after the change.
+	// +optional
+	EventPolicy EventPolicy `json:"eventPolicy,omitempty"`
+
 	// CompletionPolicy says when the Session counts as finished.
 	// +kubebuilder:default=WhenIdle
 	// +optional

@@ -17,7 +17,9 @@ func newLogsCommand(o *options) *cobra.Command {
 		Short: "Print a session's conversation: messages, tool calls and results, actions, errors and phase changes",
 		Long: `Print a session's conversation in order, each line with its time, rebuilt from the Session's
 Kubernetes Events (sorted by their sequence annotation) and its status. Events expire after an
-hour by default; the newest summaries in status.recentEvents stand in for expired ones.
+hour by default, and a Session's eventPolicy (Messages or None) writes fewer of them; the newest
+summaries in status.recentEvents stand in for missing ones, and logs says when older entries exist
+only in the session's remote history.
 
 With --sandbox it prints the log of the session's sandbox Pod instead (a session on a SelfHosted
 Environment): what the operator's runner in that Pod logged while it ran the agent's tools. With -f
@@ -75,6 +77,7 @@ func printLogs(cmd *cobra.Command, o *options, name string, follow, full bool) e
 		return err
 	}
 	format := o.formatter(full)
+	fmt.Fprint(o.streams.Out, plugin.HistoryNote(sess, entries))
 	for _, e := range entries {
 		fmt.Fprint(o.streams.Out, format.Entry(e))
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -54,6 +55,8 @@ type options struct {
 	kubeBurst          int
 	apiQPS             float64
 	statusInterval     time.Duration
+	statusIntervalMax  time.Duration
+	eventPolicy        string
 	apiBurst           int
 	pprofAddr          string
 	sandbox            sandboxFlags
@@ -78,6 +81,8 @@ func parseFlags() options {
 	flag.Float64Var(&o.kubeQPS, "kube-api-qps", 100, "Requests per second to the Kubernetes API (status writes and Events).")
 	flag.IntVar(&o.kubeBurst, "kube-api-burst", 200, "Burst of requests to the Kubernetes API.")
 	flag.DurationVar(&o.statusInterval, "status-interval", time.Second, "Coalesce a Session's status writes driven by its event stream to at most one per interval; phase changes are written at once.")
+	flag.DurationVar(&o.statusIntervalMax, "status-interval-max", 10*time.Second, "How far the status interval may back off while the API server answers status patches slowly; equal to --status-interval keeps it fixed.")
+	flag.StringVar(&o.eventPolicy, "session-event-policy", "all", "Which session events become Kubernetes Events when a Session sets no spec.eventPolicy: all, messages (messages, turn ends, errors, pending actions) or none (status only).")
 	flag.Float64Var(&o.apiQPS, "api-qps", 10, "Requests per second to the Managed Agents API, per API key (shared by every controller and stream).")
 	flag.IntVar(&o.apiBurst, "api-burst", 20, "Burst of requests to the Managed Agents API, per API key.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address that serves net/http/pprof (for example 127.0.0.1:6060); empty disables it.")
@@ -162,25 +167,17 @@ func run() error {
 	if err := checkResyncPeriod(o.resyncPeriod); err != nil {
 		return err
 	}
+	sessionOpts, err := o.sessionOptions()
+	if err != nil {
+		return err
+	}
 
-	cfg := ctrl.GetConfigOrDie()
-	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme.New(),
-		Cache:                         withSandboxPods(controller.CacheOptions(splitNamespaces(o.watchNamespaces), defaultSecret)),
-		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress:        o.probeAddr,
-		LeaderElection:                o.leaderElect,
-		LeaderElectionID:              leaderElectionID,
-		LeaderElectionNamespace:       o.leaderElectionNS,
-		LeaderElectionReleaseOnCancel: true,
-		PprofBindAddress:              o.pprofAddr,
-	})
+	mgr, err := newManager(ctrl.GetConfigOrDie(), o, defaultSecret)
 	if err != nil {
 		return err
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if err := setupControllers(ctx, mgr, o, defaultSecret); err != nil {
+	if err := setupControllers(ctx, mgr, o, defaultSecret, sessionOpts); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -193,7 +190,28 @@ func run() error {
 	return mgr.Start(ctx)
 }
 
-func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultSecret types.NamespacedName) error {
+// newManager is the manager with its Kubernetes client settings. The config's ContentType stays
+// unset on purpose: controller-runtime then speaks protobuf for built-in types (Events, Secrets,
+// ConfigMaps, Pods) and JSON for the custom resources, which have no protobuf encoding
+// (TestBuiltInTypesUseProtobuf proves both on the wire).
+func newManager(cfg *rest.Config, o options, defaultSecret types.NamespacedName) (ctrl.Manager, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
+	cfg.ContentType = ""
+	return ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme.New(),
+		Cache:                         withSandboxPods(controller.CacheOptions(splitNamespaces(o.watchNamespaces), defaultSecret)),
+		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:        o.probeAddr,
+		LeaderElection:                o.leaderElect,
+		LeaderElectionID:              leaderElectionID,
+		LeaderElectionNamespace:       o.leaderElectionNS,
+		LeaderElectionReleaseOnCancel: true,
+		PprofBindAddress:              o.pprofAddr,
+	})
+}
+
+func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultSecret types.NamespacedName, sessionOpts controller.SessionOptions) error {
 	creds, err := controller.NewCredentials(ctx, mgr, defaultSecret)
 	if err != nil {
 		return err
@@ -214,7 +232,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultS
 	if err := controller.SetupVaultsSkillsAndMemoryStores(ctx, mgr, opts); err != nil {
 		return err
 	}
-	if _, err = controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: o.sessionWorkers, StatusInterval: o.statusInterval}); err != nil {
+	if _, err = controller.SetupSessions(ctx, mgr, opts, sessionOpts); err != nil {
 		return err
 	}
 	return o.sandbox.setup(ctx, mgr, opts.Factory, o.apiBaseURL)

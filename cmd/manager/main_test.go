@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 )
 
 func TestCheckResyncPeriod(t *testing.T) {
@@ -26,6 +28,40 @@ func TestCheckResyncPeriod(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), "--resync-period") {
 			t.Errorf("%s: the message does not name the flag: %v", tc.reason, err)
+		}
+	}
+}
+
+func TestSessionOptions(t *testing.T) {
+	for _, tc := range []struct {
+		reason           string
+		policy           string
+		interval, bound  time.Duration
+		wantPolicy       v1alpha1.EventPolicy
+		wantMin, wantMax time.Duration
+		wantErr          string
+	}{
+		{"the defaults: today's Events, a 1s interval that may back off to 10s", "all", time.Second, 10 * time.Second, v1alpha1.EventPolicyAll, time.Second, 10 * time.Second, ""},
+		{"the chart passes the policy as users write it; case does not matter", "Messages", time.Second, 10 * time.Second, v1alpha1.EventPolicyMessages, time.Second, 10 * time.Second, ""},
+		{"status only", "none", time.Second, 10 * time.Second, v1alpha1.EventPolicyNone, time.Second, 10 * time.Second, ""},
+		{"an interval above the default bound is a fixed interval, not an error", "all", 30 * time.Second, 10 * time.Second, v1alpha1.EventPolicyAll, 30 * time.Second, 30 * time.Second, ""},
+		{"a misspelled policy must not start a manager that writes something else", "messsages", time.Second, 10 * time.Second, "", 0, 0, "--session-event-policy"},
+		{"a negative interval has no meaning", "all", -time.Second, 10 * time.Second, "", 0, 0, "--status-interval"},
+	} {
+		o := options{eventPolicy: tc.policy, statusInterval: tc.interval, statusIntervalMax: tc.bound}
+		got, err := o.sessionOptions()
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: got %v, want an error naming %s", tc.reason, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.reason, err)
+			continue
+		}
+		if got.EventPolicy != tc.wantPolicy || got.StatusInterval != tc.wantMin || got.MaxStatusInterval != tc.wantMax {
+			t.Errorf("%s: got policy %q, interval %s..%s", tc.reason, got.EventPolicy, got.StatusInterval, got.MaxStatusInterval)
 		}
 	}
 }

@@ -132,6 +132,7 @@ func (r *SessionReconciler) writeStatus(ctx context.Context, s *sessionScope, re
 	} else {
 		err = r.Status().Patch(ctx, sess, statusPatch(original, sess))
 	}
+	r.Pump.StatusPatched(time.Since(sent))
 	if err != nil {
 		return client.IgnoreNotFound(err)
 	}

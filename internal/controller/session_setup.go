@@ -27,8 +27,12 @@ import (
 // SessionOptions configure the Session controller.
 type SessionOptions struct {
 	Concurrency int
-	// StatusInterval coalesces stream-driven status writes (default 1s).
-	StatusInterval time.Duration
+	// StatusInterval coalesces stream-driven status writes (default 1s); MaxStatusInterval is how far
+	// the interval may back off while the API server answers status patches slowly (default: no
+	// back-off).
+	StatusInterval, MaxStatusInterval time.Duration
+	// EventPolicy is the Event policy of Sessions that set no spec.eventPolicy (default All).
+	EventPolicy v1alpha1.EventPolicy
 	// DeleteTimeout bounds the wait for an interrupted session to go idle on deletion (default 60s).
 	DeleteTimeout time.Duration
 }
@@ -47,7 +51,9 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	if err := indexSessionContentRefs(ctx, mgr); err != nil {
 		return nil, err
 	}
-	pump := sessionstream.NewPump(mgr.GetClient(), sopts.StatusInterval)
+	pump := sessionstream.NewPumpWith(mgr.GetClient(), sessionstream.PumpOptions{
+		StatusInterval: sopts.StatusInterval, MaxStatusInterval: sopts.MaxStatusInterval, EventPolicy: sopts.EventPolicy,
+	})
 	if err := mgr.Add(pump); err != nil {
 		return nil, err
 	}

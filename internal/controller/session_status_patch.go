@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
 // statusPatcher writes Session status with a merge patch built from status alone, and does not
@@ -45,6 +46,7 @@ func (p *statusPatcher) patch(ctx context.Context, original, sess *v1alpha1.Sess
 	if err != nil {
 		return err
 	}
+	metrics.StatusPatchBytes.Observe(float64(len(data)))
 	return p.rest.Patch(types.MergePatchType).Namespace(sess.Namespace).Resource("sessions").Name(sess.Name).
 		SubResource("status").Body(data).Do(ctx).Error()
 }

@@ -24,15 +24,7 @@ func Apply(st *v1alpha1.SessionStatus, s *sessionevents.State) {
 		st.PendingActions = append(st.PendingActions, v1alpha1.PendingAction{EventID: p.EventID, Kind: kind,
 			ToolName: sessionevents.Truncate(p.Name, 256), Input: p.Input, ThreadID: sessionevents.Truncate(p.ThreadID, 128), AgentName: threadAgent(s, p.ThreadID)})
 	}
-	st.RecentEvents = nil
-	for _, e := range s.Recent {
-		summary := v1alpha1.EventSummary{ID: e.ID, Type: sessionevents.Truncate(e.Type, 64), Reason: e.Reason, Summary: e.Summary}
-		if !e.Time.IsZero() {
-			t := metav1.NewTime(e.Time)
-			summary.Time = &t
-		}
-		st.RecentEvents = append(st.RecentEvents, summary)
-	}
+	st.RecentEvents = recentEvents(s.Recent)
 	st.LastError = nil
 	if e := s.LastError; e != nil {
 		st.LastError = &v1alpha1.SessionError{Type: sessionevents.Truncate(e.Type, 128), Message: e.Message,

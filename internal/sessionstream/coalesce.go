@@ -21,7 +21,8 @@ import (
 // be written now.
 func (p *Pump) WriteDelay(key types.NamespacedName) time.Duration {
 	s := p.Get(key)
-	if s == nil || p.statusInterval <= 0 {
+	interval := p.interval.get()
+	if s == nil || interval <= 0 {
 		return 0
 	}
 	s.mu.Lock()
@@ -29,8 +30,18 @@ func (p *Pump) WriteDelay(key types.NamespacedName) time.Duration {
 	if s.written.IsZero() {
 		return 0
 	}
-	return max(p.statusInterval-time.Since(s.written), 0)
+	return max(interval-p.now().Sub(s.written), 0)
 }
+
+// StatusPatched takes how long one status patch of any session took, which the status interval
+// follows (interval.go).
+func (p *Pump) StatusPatched(latency time.Duration) {
+	metrics.StatusPatchDuration.Observe(latency.Seconds())
+	p.interval.observe(latency)
+}
+
+// StatusInterval is the current status interval.
+func (p *Pump) StatusInterval() time.Duration { return p.interval.get() }
 
 // Written records a status write, sent at the given time, that includes the first count events,
 // and observes how long the oldest of them waited for it. The interval runs from when a write is
@@ -47,7 +58,7 @@ func (p *Pump) Written(key types.NamespacedName, count int64, sent time.Time) {
 	if s.unwrittenSince.IsZero() || count < s.state.Count {
 		return
 	}
-	metrics.EventToStatusLatency.Observe(time.Since(s.unwrittenSince).Seconds())
+	metrics.EventToStatusLatency.Observe(p.now().Sub(s.unwrittenSince).Seconds())
 	s.unwrittenSince = time.Time{}
 }
 
@@ -60,7 +71,7 @@ func (s *Stream) wakeDelayLocked(eventType string, interval time.Duration) (dela
 	if interval <= 0 || s.written.IsZero() || !statusOnlyEvent(eventType) {
 		return 0, true
 	}
-	wait := interval - time.Since(s.written)
+	wait := interval - s.pump.now().Sub(s.written)
 	if wait <= 0 {
 		return 0, true
 	}

@@ -120,12 +120,16 @@ type pendingEvent struct {
 func (s *Stream) emit(ctx context.Context, events []pendingEvent) error {
 	for _, p := range events {
 		s.mu.Lock()
-		already := p.seq <= s.emitted
+		already, policy := p.seq <= s.emitted, s.policy
 		s.mu.Unlock()
 		if already {
 			continue
 		}
-		if p.sum.Reason != "" {
+		write := writesEvent(policy, &p.ev, p.sum)
+		if !write && p.sum.Reason != "" {
+			metrics.SessionEventsSkipped.WithLabelValues(string(policy)).Inc()
+		}
+		if write {
 			err := s.writeEvent(ctx, p)
 			if namespaceTerminating(err) {
 				logf.FromContext(ctx).V(1).Info("Namespace is being deleted; not writing the session event", "session", s.key, "eventID", p.ev.ID)

@@ -31,24 +31,53 @@ type Pump struct {
 	// controller queues them at low priority, behind launches and what users ask for in the spec: with
 	// a thousand streaming sessions, an approval must not wait behind a thousand status refreshes.
 	refresh chan event.GenericEvent
-	// statusInterval is the least time between two status writes of one session that carry only
-	// what its stream saw.
-	statusInterval time.Duration
+	// interval is the least time between two status writes of one session that carry only what
+	// its stream saw; it adapts to the API server's latency (interval.go).
+	interval *adaptiveInterval
+	// defaultPolicy is the Event policy of Sessions that set none.
+	defaultPolicy v1alpha1.EventPolicy
+	// now is the clock of the status interval (a fake one in tests).
+	now func() time.Time
 
 	mu      sync.Mutex
 	ctx     context.Context
 	streams map[types.NamespacedName]*Stream
 }
 
+// PumpOptions configure a Pump.
+type PumpOptions struct {
+	// StatusInterval is the least time between two stream-only status writes of one session, and
+	// MaxStatusInterval how far it may back off while status patches are slow (at most
+	// StatusInterval when unset: a fixed interval). Zero writes every change at once.
+	StatusInterval, MaxStatusInterval time.Duration
+	// EventPolicy is the Event policy of Sessions that set none (All when unset).
+	EventPolicy v1alpha1.EventPolicy
+	// Now is the clock of the status interval; time.Now when unset.
+	Now func() time.Time
+}
+
 // NewPump returns a Pump that writes Kubernetes Events with kube and lets stream-only status
 // changes be written at most once per statusInterval per session.
 func NewPump(kube client.Client, statusInterval time.Duration) *Pump {
+	return NewPumpWith(kube, PumpOptions{StatusInterval: statusInterval})
+}
+
+// NewPumpWith returns a Pump with the given options.
+func NewPumpWith(kube client.Client, opts PumpOptions) *Pump {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.EventPolicy == "" {
+		opts.EventPolicy = v1alpha1.EventPolicyAll
+	}
 	return &Pump{
-		events:         &EventWriter{Client: kube},
-		notify:         make(chan event.GenericEvent, 1024),
-		refresh:        make(chan event.GenericEvent, 1024),
-		statusInterval: statusInterval,
-		streams:        map[types.NamespacedName]*Stream{},
+		events:        &EventWriter{Client: kube},
+		notify:        make(chan event.GenericEvent, 1024),
+		refresh:       make(chan event.GenericEvent, 1024),
+		interval:      newAdaptiveInterval(opts.StatusInterval, opts.MaxStatusInterval, opts.Now),
+		defaultPolicy: opts.EventPolicy,
+		now:           opts.Now,
+		streams:       map[types.NamespacedName]*Stream{},
 	}
 }
 
@@ -93,6 +122,7 @@ func (p *Pump) Follow(sess *v1alpha1.Session, api managedagents.Client) *Stream 
 		same := s.sessionID == sess.Status.ID && s.target.UID == sess.UID && s.api == api
 		// A stream that ended because the session ended stays, so the reconciler reads its final state.
 		if same && (!s.isDone() || s.Snapshot().Ended) {
+			s.setPolicy(p.policyFor(sess))
 			return s
 		}
 		s.stop()
@@ -101,7 +131,7 @@ func (p *Pump) Follow(sess *v1alpha1.Session, api managedagents.Client) *Stream 
 	// Status counts only events whose Kubernetes Events exist (see apply), so Events resume after it.
 	s := &Stream{
 		key: key, sessionID: sess.Status.ID, api: api, pump: p, cancel: cancel,
-		done: make(chan struct{}), emitted: sess.Status.EventCount,
+		done: make(chan struct{}), emitted: sess.Status.EventCount, policy: p.policyFor(sess),
 		target: Target{Name: sess.Name, Namespace: sess.Namespace, UID: sess.UID},
 	}
 	p.streams[key] = s

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
 	"github.com/anthropics/managed-agents-operator/internal/metrics"
 	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
@@ -51,6 +52,15 @@ type Stream struct {
 	unwrittenSince time.Time
 	written        time.Time
 	wakePending    bool
+	// policy is the Session's Event policy (policy.go); the reconciler updates it on every follow.
+	policy v1alpha1.EventPolicy
+}
+
+// setPolicy changes the Event policy for the events that arrive from now on.
+func (s *Stream) setPolicy(p v1alpha1.EventPolicy) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policy = p
 }
 
 // Snapshot is a consistent copy of a stream's state for the reconciler.
@@ -300,9 +310,9 @@ func (s *Stream) fold(ctx context.Context, ev *sessionevents.Event, sum sessione
 	s.state.ApplySummarized(ev, sum)
 	s.ended = s.state.Status == sessionevents.StatusTerminated
 	if s.unwrittenSince.IsZero() {
-		s.unwrittenSince = time.Now()
+		s.unwrittenSince = s.pump.now()
 	}
-	delay, wake := s.wakeDelayLocked(ev.Type, s.pump.statusInterval)
+	delay, wake := s.wakeDelayLocked(ev.Type, s.pump.interval.get())
 	s.mu.Unlock()
 	if ev.Type == sessionevents.TypeStatusIdle || ev.Type == sessionevents.TypeStatusTerminated {
 		s.refreshUsage(ctx)

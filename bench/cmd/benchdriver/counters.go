@@ -41,6 +41,12 @@ type counters struct {
 	// simulator request counters, by endpoint.
 	simRequests map[string]float64
 	simStreams  int
+	// What the cluster pays (cost.go): etcd's WAL bytes, the manager's status patch sizes, its
+	// status interval, and notable events its Event policy wrote to status only.
+	etcdWALBytes   float64
+	patchBytes     struct{ sum, count float64 }
+	statusInterval float64
+	eventsSkipped  float64
 }
 
 type histogram struct {
@@ -102,6 +108,7 @@ func (r *runner) look(ctx context.Context) counters {
 			c.apiCalls[label(m, "operation")] += m.GetCounter().GetValue()
 		}
 		c.goroutines = sum(fams["go_goroutines"], nil)
+		c.readCost(fams)
 		c.streamsOpen = sum(fams["claude_sessions_streams_open"], nil)
 		c.streamReconnct = sum(fams["claude_sessions_stream_reconnects_total"], nil)
 		if f := fams["claude_sessions_event_to_status_seconds"]; f != nil && len(f.GetMetric()) > 0 {
@@ -131,6 +138,9 @@ func (r *runner) look(ctx context.Context) counters {
 			}
 			c.apiserverWrites[key] += m.GetCounter().GetValue()
 		}
+	}
+	if fams, err := scrape(ctx, http.DefaultClient, r.etcdMetricsURL); err == nil {
+		c.etcdWALBytes = sum(fams["etcd_disk_wal_write_bytes_total"], nil)
 	}
 	var st struct {
 		Requests    map[string]float64 `json:"requests"`

@@ -73,7 +73,7 @@ func (r *runner) runLoad(ctx context.Context, names []string, rate float64, d ti
 	}
 	_ = r.waitFor(ctx, "every Kubernetes Event of the loaded events", 2*time.Minute, func() (bool, error) {
 		for i := len(lr.records) - 1; i >= 0; i-- {
-			if rec := lr.records[i]; notable[rec.Type] {
+			if rec := lr.records[i]; r.notableNow(rec.Type) {
 				_, ok := r.obs.eventSeen(rec.EventID)
 				return ok, nil
 			}
@@ -96,7 +96,7 @@ func (r *runner) latencies(lr *loadRun) (toStatus, toEvent stats.Summary) {
 		} else {
 			stMissing++
 		}
-		if !notable[rec.Type] {
+		if !r.notableNow(rec.Type) {
 			continue
 		}
 		if t, ok := r.obs.eventSeen(rec.EventID); ok {
@@ -115,6 +115,7 @@ func (r *runner) loadScenario(ctx context.Context, names []string, rate float64,
 		return err
 	}
 	*out = r.latencyResult(lr, names, rate)
+	out.Cost = r.clusterCost(ctx, lr, out.Events)
 	logf("latency: %d events; to status p50/p99 %.0f/%.0f ms, to Kubernetes Event p50/p99 %.0f/%.0f ms",
 		out.Events, out.ToStatus.P50, out.ToStatus.P99, out.ToEvent.P50, out.ToEvent.P99)
 	return nil

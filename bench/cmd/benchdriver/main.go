@@ -31,6 +31,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/bench/internal/proc"
 	"github.com/anthropics/managed-agents-operator/internal/scheme"
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
@@ -55,10 +56,15 @@ type config struct {
 	Resync          time.Duration `json:"-"`
 	ResyncPeriod    string        `json:"resync_period"`
 	ManagerArgs     []string      `json:"manager_args"`
-	SimulatorArgs   []string      `json:"simulator_args"`
-	out             string
-	profile         bool
-	keep            bool
+	// ManagerBin is a prebuilt manager to measure instead of building ./cmd/manager (to compare two
+	// commits in one configuration); PolicyRate is the rate of the Event policy scenario.
+	ManagerBin    string   `json:"manager_bin,omitempty"`
+	PolicyRate    float64  `json:"policy_events_per_second"`
+	SkipScale     bool     `json:"skip_scale,omitempty"`
+	SimulatorArgs []string `json:"simulator_args"`
+	out           string
+	profile       bool
+	keep          bool
 	// sandbox runs only the self-hosted sandbox scenario, with sandboxSessions Sessions.
 	sandbox         bool
 	sandboxSessions int
@@ -92,6 +98,9 @@ func parseFlags() config {
 	flag.DurationVar(&c.Resync, "resync", 2*time.Second, "the manager's --resync-period during the run")
 	flag.StringVar(&managerArgs, "manager-args", "", "extra manager flags, space separated (they override the bench defaults)")
 	flag.StringVar(&simArgs, "simulator-args", "", "extra simulator flags, space separated")
+	flag.StringVar(&c.ManagerBin, "manager-bin", "", "a prebuilt manager binary to measure instead of building ./cmd/manager (for before/after comparisons)")
+	flag.Float64Var(&c.PolicyRate, "policy-rate", 500, "events per second of the Event policy scenario (the same load under each spec.eventPolicy)")
+	flag.BoolVar(&c.SkipScale, "skip-scale", false, "skip the 1,000-session scale and steady-state scenarios (for an overloaded machine)")
 	flag.StringVar(&c.out, "out", filepath.Join(testenv.RepoRoot(), "bench", "results"), "results folder")
 	flag.BoolVar(&c.profile, "profile", false, "save CPU and heap profiles of the manager under the scale load next to the results")
 	flag.BoolVar(&c.keep, "keep", false, "keep the run folder (logs) after a successful run")
@@ -100,6 +109,7 @@ func parseFlags() config {
 	flag.Parse()
 	if c.Smoke {
 		c.Launch, c.Scale, c.Rate, c.LoadDuration, c.BurstPerSession, c.Steady, c.Resync = 20, 50, 200, 5*time.Second, 20, 10*time.Second, time.Second
+		c.PolicyRate = 100
 	}
 	c.ManagerArgs, c.SimulatorArgs = strings.Fields(managerArgs), strings.Fields(simArgs)
 	c.LoadSeconds, c.SteadySeconds, c.ResyncPeriod = c.LoadDuration.Seconds(), c.Steady.Seconds(), c.Resync.String()
@@ -120,9 +130,11 @@ type runner struct {
 
 	simURL, metricsURL, pprofURL, baselineURL string
 	apiserverHTTP                             *http.Client
-	apiserverMetricsURL                       string
-	apiserverPid, etcdPid                     int
-	baselineBin                               string
+	apiserverMetricsURL, etcdMetricsURL       string
+	// policy is the Sessions' spec.eventPolicy while the policy scenario runs.
+	policy                v1alpha1.EventPolicy
+	apiserverPid, etcdPid int
+	baselineBin           string
 }
 
 // pids are the processes whose CPU is measured.
@@ -189,6 +201,10 @@ func (r *runner) setup(ctx context.Context) error {
 	for _, pkg := range []string{"./cmd/manager", "./cmd/simulator", "./bench/cmd/baseline"} {
 		ch := make(chan built, 1)
 		builds[pkg] = ch
+		if pkg == "./cmd/manager" && r.cfg.ManagerBin != "" {
+			ch <- built{r.cfg.ManagerBin, nil}
+			continue
+		}
 		go func() {
 			p, err := testenv.BuildBinary(r.dir, pkg)
 			ch <- built{p, err}
@@ -200,6 +216,7 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 	r.env = env
 	r.apiserverPid, r.etcdPid = proc.FindChild(os.Getpid(), "kube-apiserver"), proc.FindChild(os.Getpid(), "etcd")
+	r.etcdMetricsURL = etcdMetricsURL(r.etcdPid)
 	bins := map[string]string{}
 	for pkg, ch := range builds {
 		b := <-ch

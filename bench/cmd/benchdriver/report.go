@@ -42,6 +42,10 @@ type results struct {
 		Steady steadyResult `json:"steady_state"`
 	} `json:"write_amplification"`
 	Targets []target `json:"targets"`
+	// ByPolicy is the same load under each Event policy; SaturationRate the estimated event rate at
+	// which kube-apiserver and etcd alone would use every core (cost.go).
+	ByPolicy       []latencyResult `json:"cost_by_event_policy"`
+	SaturationRate float64         `json:"saturation_events_per_second_estimate"`
 }
 
 type launchResult struct {
@@ -65,6 +69,7 @@ type latencyResult struct {
 	ManagerCPUSeconds               float64            `json:"manager_cpu_seconds"`
 	CPUSeconds                      map[string]float64 `json:"cpu_seconds"`
 	Writes                          writeResult        `json:"writes_per_event"`
+	Cost                            costResult         `json:"cluster_cost"`
 }
 
 type burstResult struct {
@@ -180,6 +185,9 @@ func (res *results) evaluate() {
 	}
 	add("launch p99 (to Running)", "≤ 2 s", fmt.Sprintf("%.0f ms", res.Launch.ToRunning.P99), res.Launch.ToRunning.P99 <= 2000 && res.Launch.ToRunning.Missing == 0)
 	add("event-to-status p99", "≤ 1 s", fmt.Sprintf("%.0f ms", res.Latency.ToStatus.P99), res.Latency.ToStatus.P99 <= 1000 && res.Latency.ToStatus.Missing == 0)
+	if res.Config.SkipScale {
+		return // the scale, steady-state and baseline targets were not run (-skip-scale)
+	}
 	add(fmt.Sprintf("RSS with %d sessions", res.Scale.Sessions), "< 300 MiB", fmt.Sprintf("%.0f MiB peak", res.Scale.PeakRSSMiB), res.Scale.PeakRSSMiB < 300)
 	st := res.Writes.Steady
 	add("writes in steady state", "0", fmt.Sprintf("%.0f in %.0fs (%d resync cycles)", st.KubeWrites+st.APIServerWrites, st.Seconds, st.ResyncCycles),
@@ -199,6 +207,7 @@ func (r *runner) report(res *results) error {
 	res.Date = time.Now().UTC().Format(time.RFC3339)
 	res.Machine.GoVersion = runtime.Version()
 	res.evaluate()
+	res.SaturationRate = saturation(res)
 	md := markdown(res)
 	fmt.Println(md)
 	data, err := json.MarshalIndent(res, "", "  ")
@@ -289,6 +298,8 @@ func markdown(res *results) string {
 		p("| %.0f | %.0f ms | %.0f ms | %.0f ms | %.0f ms | %.2f | %.1f | %.1f |", l.Rate, l.ToStatus.P50, l.ToStatus.P99, l.ToEvent.P50, l.ToEvent.P99,
 			l.StatusWritesPerSessionSecond, l.CPUSeconds["manager"], l.CPUSeconds["kube-apiserver"])
 	}
+	p("")
+	costMarkdown(res, p)
 	p("")
 	p("| scenario | metric | p50 | p95 | p99 | max |")
 	p("|---|---|---|---|---|---|")

@@ -124,6 +124,12 @@ func (r *runner) scenarios(ctx context.Context, res *results) error {
 	if err := r.burstScenario(ctx, launch, &res.Burst); err != nil {
 		return err
 	}
+	if err := r.policyScenario(ctx, launch, res); err != nil {
+		return err
+	}
+	if r.cfg.SkipScale {
+		return nil
+	}
 	all := sessionNames(0, r.cfg.Scale)
 	if err := r.launchScenario(ctx, all[len(launch):], &res.ScaleLaunch, nil); err != nil {
 		return err

@@ -157,3 +157,22 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// Flag returns the value of a --name=value or --name value argument of a running process, from
+// /proc/<pid>/cmdline.
+func Flag(pid int, name string) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return "", err
+	}
+	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v, nil
+		}
+		if a == "--"+name && i+1 < len(args) {
+			return args[i+1], nil
+		}
+	}
+	return "", fmt.Errorf("proc: process %d has no --%s", pid, name)
+}
