@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,9 +23,21 @@ import (
 // to read its log with the plugin, short enough that the test then sees it go.
 const sandboxIdle = 15
 
-// selfHosted creates a SelfHosted Environment whose sandboxes run on the process node, with its
-// environment key Secret, and returns its name. The team's Agent runs built-in tools without asking.
-func selfHosted(t *testing.T) string {
+// selfHostedOnce creates the suite's SelfHosted Environment once for the tests that use it.
+var selfHostedOnce sync.Once
+
+// selfHostedEnv returns the name of a SelfHosted Environment whose sandboxes run on the process
+// node, creating it and its environment key Secret on first use. The team's Agent runs built-in
+// tools without asking.
+func selfHostedEnv(t *testing.T) string {
+	t.Helper()
+	selfHostedOnce.Do(func() { selfHosted(t) })
+	return "sandboxes"
+}
+
+// selfHosted creates the SelfHosted Environment and its environment key Secret and waits until the
+// Environment is Ready.
+func selfHosted(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	objs := []client.Object{
@@ -51,7 +64,6 @@ func selfHosted(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	return "sandboxes"
 }
 
 // TestSandboxStatusAndLogs proves that `status` shows a self-hosted session's sandbox Pod (name,
@@ -59,8 +71,7 @@ func selfHosted(t *testing.T) string {
 // API server's pods/log (which the process node serves like a kubelet), and that both say so
 // plainly once the Pod is gone, or when a session never had one.
 func TestSandboxStatusAndLogs(t *testing.T) {
-	env := selfHosted(t)
-	r := mustRun(t, "run", "--agent", agentName, "--env", env, "--prompt", "[[bash:echo sandbox-says-hi]]")
+	r := mustRun(t, "run", "--agent", agentName, "--env", selfHostedEnv(t), "--prompt", "[[bash:echo sandbox-says-hi]]")
 	name := strings.TrimSpace(r.stdout)
 	s := waitFor(t, name, "the turn to end with the sandbox running", func(s *v1alpha1.Session) bool {
 		return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.Sandbox != nil && s.Status.Sandbox.Phase == string(corev1.PodRunning)
@@ -142,4 +153,17 @@ func assertSecretsAbsent(t *testing.T, out, podName string) {
 	if strings.Contains(out, environmentKey) {
 		t.Error("the sandbox log shows the environment key")
 	}
+}
+
+// TestSandboxLogsFollow proves that `logs --sandbox -f` follows the sandbox Pod's log through the
+// API server until the runner exits: it prints what the runner logs after the command started
+// (the tool's dispatch and the runner's exit), and returns on its own once the container ended.
+func TestSandboxLogsFollow(t *testing.T) {
+	r := mustRun(t, "run", "--agent", agentName, "--env", selfHostedEnv(t), "--prompt", "[[bash:sleep 2; echo followed]]")
+	name := strings.TrimSpace(r.stdout)
+	waitFor(t, name, "a sandbox Pod", func(s *v1alpha1.Session) bool { return s.Status.Sandbox != nil && s.Status.Sandbox.PodName != "" })
+	start := time.Now()
+	logs := mustRun(t, "logs", name, "--sandbox", "-f")
+	t.Logf("logs --sandbox -f returned after %s:\n%s%s", time.Since(start).Round(time.Millisecond), logs.stdout, logs.stderr)
+	assertInOrder(t, logs.stdout, "Handling work item", "dispatched tool", "Work item finished")
 }
