@@ -298,3 +298,20 @@ func pauseAndChange(t *testing.T, obj client.Object, change func()) {
 		t.Fatal(err)
 	}
 }
+
+// TestGitOpsHealthOfPausedAtCreation: an object created paused was never synced, so nothing exists
+// remotely: kstatus keeps it InProgress (Ready is False), and Argo CD shows it Suspended, with the
+// annotation named. Removing the annotation makes it Current.
+func TestGitOpsHealthOfPausedAtCreation(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	ns := newNamespace(t)
+	agent := newAgent(ns, "staged")
+	agent.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
+	create(t, agent)
+	h := waitHealth(t, agent, "paused at creation", expect{kstatus.InProgressStatus, gitops.Suspended, v1alpha1.AnnotationPaused})
+	if h.observed != h.generation {
+		t.Errorf("paused at creation: %s; the operator observed the generation and holds it", h)
+	}
+	unpause(ctx, t, agent)
+	waitHealth(t, agent, "unpaused", expect{kstatus.CurrentStatus, gitops.Healthy, "matches the spec"})
+}
