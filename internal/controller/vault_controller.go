@@ -207,6 +207,7 @@ func (c *vaultConnection) update(ctx context.Context, current observation) (obse
 		}
 	}
 	snap.plan = nil
+	c.validate(ctx, snap.vault.ID, snap.owned) // what was just created or rotated
 	c.writeStatus(snap, failed)
 	if err := joinCredentialFailures(failed); err != nil {
 		return observation{}, err

@@ -51,9 +51,11 @@ func (c *vaultConnection) entry(name string) *v1alpha1.CredentialStatus {
 // digests of the values sent and, when secrets were sent, the time.
 func (c *vaultConnection) noteSent(d *desiredCredential, cr *managedagents.Credential, secretsSent bool) {
 	st := c.entry(d.spec.Name)
-	if st.ID != cr.ID {
-		// A new remote credential was never validated.
+	if st.ID != cr.ID || secretsSent {
+		// A new remote credential was never validated, and a rotated one's verdict was about the old
+		// token: validate says what holds now, in this reconcile.
 		st.Validity, st.LastValidated, st.ValidationMessage = "", nil, ""
+		delete(c.validations, d.spec.Name)
 	}
 	st.ID, st.SecretHashes, st.Message = cr.ID, maps.Clone(d.hashes), ""
 	if secretsSent {
@@ -98,12 +100,13 @@ func expiry(cr *managedagents.Credential) *metav1.Time {
 	return &t
 }
 
-// validate asks the API to probe each OAuth credential whose last validation is older than
-// minValidationInterval. A failed call leaves the last verdict and says why in the message.
+// validate asks the API to probe each OAuth credential not validated in this reconcile whose last
+// validation is older than minValidationInterval (a credential just created or rotated has none). A
+// failed call leaves the last verdict and says why in the message.
 func (c *vaultConnection) validate(ctx context.Context, vaultID string, owned map[string]*managedagents.Credential) {
 	for _, d := range c.creds {
 		cr := owned[d.spec.Name]
-		if d.spec.MCPOAuth == nil || cr == nil {
+		if _, done := c.validations[d.spec.Name]; done || d.spec.MCPOAuth == nil || cr == nil {
 			continue
 		}
 		if st := c.statusFor(d.spec.Name); st != nil && st.ID == cr.ID && st.LastValidated != nil && time.Since(st.LastValidated.Time) < minValidationInterval {
