@@ -96,8 +96,14 @@ func podString(pod *corev1.Pod) string { return fmt.Sprintf("%+v", *pod) }
 // waitFinished waits for a Session to reach a final or finished phase.
 func waitFinished(t *testing.T, sess *v1alpha1.Session) *v1alpha1.Session {
 	t.Helper()
+	return waitFinishedWithin(t, sess, 90*time.Second)
+}
+
+// waitFinishedWithin waits up to limit for a Session to reach a final or finished phase.
+func waitFinishedWithin(t *testing.T, sess *v1alpha1.Session, limit time.Duration) *v1alpha1.Session {
+	t.Helper()
 	var out *v1alpha1.Session
-	eventually(t, 90*time.Second, "Session "+sess.Name+" finished", func() (bool, string) {
+	eventually(t, limit, "Session "+sess.Name+" finished", func() (bool, string) {
 		out = getSession(t, sess)
 		return out.Status.Phase.Finished(), string(out.Status.Phase)
 	})
