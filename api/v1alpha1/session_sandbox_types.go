@@ -50,3 +50,8 @@ type SessionSandbox struct {
 
 // SandboxPhaseDeleted is SessionSandbox.Phase once its Pod no longer exists.
 const SandboxPhaseDeleted = "Deleted"
+
+// ConditionSandboxHealthy is a SelfHosted Session's condition about its sandboxes: False with the
+// Pod's reason (ImagePullBackOff, OOMKilled, Evicted, PodDeleted, LeaseLost...) once a sandbox
+// failed, until a new sandbox runs; True while the newest sandbox runs or after it ended well.
+const ConditionSandboxHealthy = "SandboxHealthy"

@@ -209,6 +209,17 @@ func (sb *sandbox) agentMessages() []string {
 	return out
 }
 
+func (sb *sandbox) countEvents(typ string) int {
+	n := 0
+	pager := sb.api.Beta.Sessions.Events.ListAutoPaging(testContext(sb.t), sb.sessionID, anthropic.BetaSessionEventListParams{})
+	for pager.Next() {
+		if pager.Current().Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
 func (sb *sandbox) workState() string {
 	items, err := sb.sim.WorkItems(sb.envID)
 	if err != nil {
@@ -294,6 +305,22 @@ func TestRunnerOutcomes(t *testing.T) {
 			t.Fatalf("exit %d, item %s, termination log %q; want 3, queued, LeaseLost:\n%s", code, sb.workState(), sb.terminationLog(), out)
 		}
 		sb.checkNoSecrets(out)
+	})
+	t.Run("a lost lease posts no result for the tool it interrupted", func(t *testing.T) {
+		// The item goes back to the queue; the sandbox that claims it next runs the command,
+		// so this runner must not answer the tool call with its cancellation.
+		sb := newSandbox(t, "[[bash:sleep 20; echo late]]")
+		r := startRunner(t, sb.env())
+		eventuallyStreams(t, sb)
+		time.Sleep(500 * time.Millisecond) // the command runs
+		sb.sim.LoseNextLease()
+		code, out := r.wait(t)
+		if code != int(exitLeaseLost) || sb.workState() != "queued" {
+			t.Fatalf("exit %d, item %s; want 3, queued:\n%s", code, sb.workState(), out)
+		}
+		if n := sb.countEvents("user.tool_result"); n != 0 {
+			t.Fatalf("the runner posted %d tool results after it lost the lease:\n%s", n, out)
+		}
 	})
 	t.Run("SIGTERM stops the item", func(t *testing.T) {
 		sb := newSandbox(t, "[[slow:30s]]")

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -102,10 +103,18 @@ func newClient(cfg config, lease *leaseWatch) anthropic.Client {
 }
 
 // leaseWatch notices a heartbeat answered 412: the lease is gone, which HandleItem does not
-// report on its own.
+// report on its own. From then on it sends nothing to the session: the SDK cancels the tool that
+// runs and would post its "context canceled" as the tool's result, which would end the turn
+// with a failure that the sandbox that claims the item next could have avoided by running it.
 type leaseWatch struct{ lost atomic.Bool }
 
+// errLeaseLost is what a request to the session gets after the lease was lost.
+var errLeaseLost = errors.New("the work item's lease was lost; nothing more is sent to the session")
+
 func (l *leaseWatch) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	if l.lost.Load() && req.Method != http.MethodGet && strings.Contains(req.URL.Path, "/sessions/") {
+		return nil, errLeaseLost
+	}
 	resp, err := next(req)
 	if err == nil && resp.StatusCode == http.StatusPreconditionFailed && strings.HasSuffix(req.URL.Path, "/heartbeat") {
 		l.lost.Store(true)

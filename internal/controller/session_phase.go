@@ -34,6 +34,7 @@ func (r *SessionReconciler) computeStatus(ctx context.Context, s *sessionScope, 
 		r.setSynced(s)
 	}
 	sess.Status.Sandbox = sandbox.ForSession(ctx, r.Client, sess) // SelfHosted: its sandbox Pod
+	sandbox.SetHealthCondition(&sess.Status.Conditions, sess.Generation, sess.Status.Sandbox)
 	if s.decide {
 		result = r.applyPhase(sess, sessionstatus.Decide(sess, s.inputs), result)
 		r.setSurfaceConditions(sess)

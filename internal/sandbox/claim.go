@@ -27,6 +27,10 @@ func (d *dispatcher) pollAndClaim(ctx context.Context, env *v1alpha1.Environment
 	if item == nil || item.Data.ID == "" {
 		return false
 	}
+	if d.holds(item.ID) {
+		d.log.V(1).Info("Left a work item queued: a sandbox Pod of its lapsed lease still exists", "workID", item.ID)
+		return false
+	}
 	if d.inBackoff(item.Data.ID) {
 		// Left unacknowledged, the item stays queued and comes back after the reclaim delay.
 		return false

@@ -73,10 +73,15 @@ type dispatcher struct {
 	tracked  map[string]trackedPod // every Pod seen, to notice one that vanished
 	deleted  map[string]bool       // Pods this dispatcher deleted
 	running  map[string]bool       // Pods whose start latency was recorded
+	reported map[string]bool       // Pods whose failure was told
+	held     map[string]int        // work item label -> its Pods in the cache, at the last sweep
 	backoff  map[string]sessionBackoff
 }
 
-type trackedPod struct{ workID, sessionID string }
+type trackedPod struct {
+	workID, sessionID string
+	uid               types.UID
+}
 
 type sessionBackoff struct {
 	until    time.Time
@@ -90,7 +95,7 @@ func newDispatcher(c client.Client, work managedagents.WorkClient, key types.Nam
 		client: c, work: work, key: key, opts: opts, recorder: recorder, log: log, now: time.Now,
 		nudge:    make(chan struct{}, 1),
 		inflight: map[string]time.Time{}, tracked: map[string]trackedPod{}, deleted: map[string]bool{},
-		running: map[string]bool{}, backoff: map[string]sessionBackoff{},
+		running: map[string]bool{}, reported: map[string]bool{}, held: map[string]int{}, backoff: map[string]sessionBackoff{},
 	}
 }
 

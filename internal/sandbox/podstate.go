@@ -22,6 +22,7 @@ const (
 	ReasonExitCode      = "ExitCode"
 	ReasonUnschedulable = "Unschedulable"
 	ReasonPodGone       = "PodDeleted"
+	ReasonInterrupted   = "Interrupted"
 )
 
 // stuckReasons are waiting reasons from which a container will not start by itself soon enough to
@@ -62,7 +63,7 @@ func classify(pod *corev1.Pod, now time.Time, startTimeout time.Duration) podSta
 	if main != nil && main.State.Terminated != nil {
 		t := main.State.Terminated
 		st.startedAt = t.StartedAt.Time
-		return terminated(st, t)
+		return terminated(st, t, pod)
 	}
 	if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
 		// Failed without a terminated sandbox container: evicted, deadline, node lost, or the init
@@ -97,7 +98,7 @@ func classify(pod *corev1.Pod, now time.Time, startTimeout time.Duration) podSta
 }
 
 // terminated reads the sandbox container's end through the runner's exit codes.
-func terminated(st podState, t *corev1.ContainerStateTerminated) podState {
+func terminated(st podState, t *corev1.ContainerStateTerminated, pod *corev1.Pod) podState {
 	st.ended = true
 	switch t.ExitCode {
 	case 0:
@@ -107,13 +108,23 @@ func terminated(st podState, t *corev1.ContainerStateTerminated) podState {
 		st.failed, st.reason, st.message = true, ReasonLeaseLost, "the work item's lease was lost; the item went back to the queue"
 		return st
 	case runnerExitInterrupted:
-		st.failed, st.reason, st.message = true, "Interrupted", "the sandbox was stopped (its Pod was deleted); the runner stopped the work item"
+		// The runner was signalled: say who stopped the Pod (eviction, deadline, deletion).
+		st.failed, st.reason, st.message = true, ReasonInterrupted, "the sandbox was stopped; the runner stopped the work item"
+		switch {
+		case pod.Status.Reason != "":
+			st.reason, st.message = pod.Status.Reason, pod.Status.Message+"; the runner stopped the work item"
+		case !pod.DeletionTimestamp.IsZero():
+			st.reason, st.message = ReasonPodGone, "the sandbox Pod was deleted while it ran; the runner stopped the work item"
+		}
 		return st
 	}
 	st.failed, st.stopItem = true, true
 	st.reason = t.Reason
 	if st.reason == "" || st.reason == "Error" {
 		st.reason = ReasonExitCode
+	}
+	if pod.Status.Reason != "" { // evicted or past its deadline: the Pod's reason is the cause
+		st.reason = pod.Status.Reason
 	}
 	st.message = fmt.Sprintf("the sandbox container exited with code %d", t.ExitCode)
 	if t.Signal != 0 {

@@ -24,10 +24,11 @@ func TestClassify(t *testing.T) {
 		return corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "m"}}
 	}
 	cases := []struct {
-		reason  string
-		created metav1.Time
-		status  corev1.PodStatus
-		want    podState
+		reason   string
+		created  metav1.Time
+		deleting bool
+		status   corev1.PodStatus
+		want     podState
 	}{
 		{reason: "a Pod still pulling its image is pending", created: created,
 			status: corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: main(waiting("ContainerCreating"))},
@@ -44,6 +45,15 @@ func TestClassify(t *testing.T) {
 		{reason: "an interrupted runner stopped the item on its way out", created: created,
 			status: corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: main(exit(runnerExitInterrupted, "Error"))},
 			want:   podState{ended: true, failed: true, reason: "Interrupted"}},
+		{reason: "an interrupted runner of a Pod being deleted: someone deleted it", created: created, deleting: true,
+			status: corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: main(exit(runnerExitInterrupted, "Error"))},
+			want:   podState{ended: true, failed: true, reason: ReasonPodGone}},
+		{reason: "an interrupted runner of an evicted Pod: the eviction is the cause", created: created,
+			status: corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted", ContainerStatuses: main(exit(runnerExitInterrupted, "Error"))},
+			want:   podState{ended: true, failed: true, reason: "Evicted"}},
+		{reason: "a runner killed at the Pod's deadline: the deadline is the cause, the item must be stopped", created: created,
+			status: corev1.PodStatus{Phase: corev1.PodFailed, Reason: "DeadlineExceeded", ContainerStatuses: main(exit(137, "Error"))},
+			want:   podState{ended: true, failed: true, stopItem: true, reason: "DeadlineExceeded"}},
 		{reason: "OOMKilled: the runner could not stop the item", created: created,
 			status: corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: main(exit(137, "OOMKilled"))},
 			want:   podState{ended: true, failed: true, stopItem: true, reason: "OOMKilled"}},
@@ -74,6 +84,9 @@ func TestClassify(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.reason, func(t *testing.T) {
 			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: tc.created}, Status: tc.status}
+			if tc.deleting {
+				pod.DeletionTimestamp = &created
+			}
 			got := classify(pod, now, time.Minute)
 			got.message, got.startedAt = "", time.Time{}
 			if got != tc.want {

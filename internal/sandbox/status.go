@@ -134,13 +134,19 @@ func fromPod(pod *corev1.Pod, last *v1alpha1.SessionSandbox) *v1alpha1.SessionSa
 	if cs := containerStatus(pod.Status.ContainerStatuses, ContainerSandbox); cs != nil && cs.State.Terminated != nil {
 		out.FinishTime = cs.State.Terminated.FinishedAt.DeepCopy()
 	}
+	if !pod.DeletionTimestamp.IsZero() && !st.ended {
+		// The dispatcher deletes only sandboxes that ended: someone else deleted this one.
+		st.failed, st.reason, st.message = true, ReasonPodGone, podDeletedMessage
+	}
 	if st.failed || st.unschedulable {
 		out.Reason, out.Message = st.reason, truncate(st.message, 512)
 	}
 	if st.failed {
 		out.Phase = string(corev1.PodFailed)
 	}
-	if out.Reason == "" && last != nil && last.PodName == pod.Name && last.Reason != "" {
+	if last != nil && last.PodName == pod.Name && last.Reason != "" &&
+		(out.Reason == "" || (!pod.DeletionTimestamp.IsZero() && last.Phase == string(corev1.PodFailed))) {
+		// Keep the cause: a Pod deleted because it failed shows its containers killed next.
 		out.Reason, out.Message, out.Phase = last.Reason, last.Message, last.Phase
 	}
 	return out

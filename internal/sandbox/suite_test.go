@@ -81,7 +81,10 @@ func runSuite(m *testing.M) int {
 	defer func() { _ = testEnv.Stop() }()
 	k8s = testEnv.Client
 
-	sim = simulator.New(simulator.Options{APIKey: simulatorKey, EnvironmentKey: environmentKey, StepDelay: time.Millisecond})
+	// A short default lease makes runners heartbeat every 3 s, so that a lost lease shows quickly;
+	// the dispatcher's claim asks for its own, longer lease.
+	sim = simulator.New(simulator.Options{APIKey: simulatorKey, EnvironmentKey: environmentKey, StepDelay: time.Millisecond,
+		WorkLeaseTTL: 6 * time.Second})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	defer sim.Close()

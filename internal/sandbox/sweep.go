@@ -40,13 +40,15 @@ func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podV
 	for i := range pods {
 		workPods[pods[i].Labels[LabelWorkID]]++
 	}
+	d.held = workPods
 	for i := range pods {
 		pod := &pods[i]
 		seen[pod.Name] = true
 		delete(d.inflight, pod.Name)
-		d.tracked[pod.Name] = trackedPod{workID: pod.Labels[LabelWorkID], sessionID: pod.Labels[LabelSessionID]}
+		d.tracked[pod.Name] = trackedPod{workID: pod.Labels[LabelWorkID], sessionID: pod.Labels[LabelSessionID], uid: pod.UID}
 		if !pod.DeletionTimestamp.IsZero() || d.deleted[pod.Name] {
 			view.ending++
+			d.noticeDeletion(ctx, env, pod, now)
 			continue
 		}
 		st := classify(pod, now, d.opts.StartTimeout)
@@ -71,7 +73,7 @@ func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podV
 		}
 	}
 	view.inflight = len(d.inflight)
-	d.forgetVanished(ctx, seen)
+	d.forgetVanished(ctx, env, seen)
 	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Pending").Set(float64(view.pending + view.inflight))
 	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Running").Set(float64(view.running))
 	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Ending").Set(float64(view.ending))
@@ -129,8 +131,9 @@ func (d *dispatcher) fail(ctx context.Context, env *v1alpha1.Environment, pod *c
 		d.recorder.Eventf(sess, pod, corev1.EventTypeWarning, "Sandbox"+st.reason, "RunSandbox",
 			"Sandbox Pod %s failed: %s", pod.Name, st.message)
 	}
-	if st.reason == ReasonLeaseLost {
-		return // someone else may hold the item; nothing about this session is broken
+	d.reported[pod.Name] = true
+	if st.reason == ReasonLeaseLost || st.reason == ReasonPodGone {
+		return // someone else holds the item, or deleted the Pod: nothing about this session is broken
 	}
 	b := d.backoff[sessionID]
 	b.failures++
@@ -157,7 +160,7 @@ func (d *dispatcher) deletePod(ctx context.Context, pod *corev1.Pod) error {
 // deleted by someone else (a user, a node drain, the node lifecycle controller) possibly without
 // its runner stopping the item: stop it, so the session gets a new sandbox at once instead of
 // after the lease lapses.
-func (d *dispatcher) forgetVanished(ctx context.Context, seen map[string]bool) {
+func (d *dispatcher) forgetVanished(ctx context.Context, env *v1alpha1.Environment, seen map[string]bool) {
 	held := map[string]bool{} // work items that a Pod still in the cache runs
 	for name, tp := range d.tracked {
 		if seen[name] {
@@ -170,6 +173,8 @@ func (d *dispatcher) forgetVanished(ctx context.Context, seen map[string]bool) {
 		}
 		delete(d.tracked, name)
 		delete(d.running, name)
+		reported := d.reported[name]
+		delete(d.reported, name)
 		if d.deleted[name] {
 			delete(d.deleted, name)
 			continue
@@ -177,13 +182,43 @@ func (d *dispatcher) forgetVanished(ctx context.Context, seen map[string]bool) {
 		if held[tp.workID] {
 			continue // a newer claim of the same item runs in another Pod
 		}
+		if !reported {
+			// Deleted at once (grace period 0), so no sweep saw it terminating.
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.key.Namespace, UID: tp.uid,
+				Labels: map[string]string{LabelWorkID: tp.workID, LabelSessionID: tp.sessionID}}}
+			d.fail(ctx, env, pod, podState{failed: true, reason: ReasonPodGone, message: podDeletedMessage})
+		}
 		if err := d.work.Stop(ctx, tp.workID, true); err != nil {
-			d.log.Error(err, "Could not stop the work item of a deleted sandbox Pod", "pod", name, "workID", tp.workID)
+			d.log.Info("Could not stop the work item of a deleted sandbox Pod; its runner may have", "pod", name, "workID", tp.workID, "error", err.Error())
 			continue
 		}
-		metrics.SandboxFailures.WithLabelValues(ReasonPodGone).Inc()
 		d.log.Info("Sandbox Pod was deleted; stopped its work item", "pod", name, "workID", tp.workID)
 	}
+}
+
+// podDeletedMessage explains a sandbox Pod deleted by someone else while its sandbox ran.
+const podDeletedMessage = "the sandbox Pod was deleted before its sandbox ended (by a user, a node drain or the garbage collector)"
+
+// noticeDeletion tells, once, about a sandbox Pod that someone else is deleting before its sandbox
+// ended. Its runner is signalled and stops the work item itself; forgetVanished stops it if the
+// Pod goes without that.
+func (d *dispatcher) noticeDeletion(ctx context.Context, env *v1alpha1.Environment, pod *corev1.Pod, now time.Time) {
+	if d.deleted[pod.Name] || d.reported[pod.Name] || classify(pod, now, 0).ended {
+		// Ours, told already, or ended first: a Pod that ended is deleted by the dispatcher,
+		// maybe by the one before a restart.
+		return
+	}
+	d.fail(ctx, env, pod, podState{failed: true, reason: ReasonPodGone, message: podDeletedMessage})
+}
+
+// holds reports whether a sandbox Pod of the work item still exists. Such an item came back to the
+// queue because its lease lapsed while the Pod's runner may still run it (until its next
+// heartbeat answers 412): it is claimed again only once that Pod is gone, so that an item never
+// runs in two sandboxes at once.
+func (d *dispatcher) holds(workID string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.held[labelValue(workID)] > 0
 }
 
 // inBackoff reports whether a session must wait before it gets another sandbox.
