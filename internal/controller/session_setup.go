@@ -71,6 +71,9 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	r.statusPatcher = patcher
 	list := func() client.ObjectList { return &v1alpha1.SessionList{} }
 	c := mgr.GetClient()
+	if err := sandbox.IndexSessions(ctx, mgr.GetFieldIndexer()); err != nil { // for SessionsOfPod
+		return nil, err
+	}
 	err = ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Session{}, builder.WithPredicates(specChanged())).
 		Watches(&v1alpha1.Agent{}, refMapper{client: c, newList: list, index: indexAgentRef, keep: unlaunched}.handler()).

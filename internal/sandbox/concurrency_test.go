@@ -60,5 +60,8 @@ func TestTwentySessionsShareFiveSandboxes(t *testing.T) {
 				it.ID, it.Deliveries, it.LeaseRequeues, it.State, got.podsOfWork[it.ID])
 		}
 	}
+	if strings.Contains(logs.String(), "without the status.id index") {
+		t.Errorf("a Session lookup listed its namespace: the status.id index is not registered")
+	}
 	t.Logf("%d Pods in all, at most %d at once", got.total, got.max)
 }

@@ -68,20 +68,6 @@ func sameCounts(a, b *v1alpha1.SelfHostedEnvironmentStatus) bool {
 		a.PendingSandboxes == b.PendingSandboxes && oldest(a) == oldest(b)
 }
 
-// findSession returns the Session of namespace whose remote session is sessionID, or nil.
-func findSession(ctx context.Context, c client.Reader, namespace, sessionID string) *v1alpha1.Session {
-	var list v1alpha1.SessionList
-	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
-		return nil
-	}
-	for i := range list.Items {
-		if list.Items[i].Status.ID == sessionID {
-			return &list.Items[i]
-		}
-	}
-	return nil
-}
-
 // ForSession returns what sess's status shows of its sandbox: its newest sandbox Pod, read from
 // the cache by label, or, once that Pod is gone, the last one shown marked Deleted. It returns nil
 // for a session that never had a sandbox. The Session controller calls it when it computes status.

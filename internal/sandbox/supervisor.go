@@ -64,6 +64,9 @@ type runningDispatcher struct {
 func (s *Supervisor) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	s.running = map[types.NamespacedName]*runningDispatcher{}
 	s.ctx = ctx
+	if err := IndexSessions(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("sandbox-dispatcher").
 		For(&v1alpha1.Environment{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
