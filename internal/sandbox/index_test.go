@@ -6,9 +6,11 @@ import (
 	"context"
 	"testing"
 
+	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/scheme"
@@ -58,7 +60,8 @@ func TestFindSessionUsesTheIndex(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.why, func(t *testing.T) {
 			r := &listRecorder{Reader: build(tc.indexed)}
-			got := findSession(context.Background(), r, "ns", tc.id)
+			// The suite's log capture is for the manager's lines: this lookup's fallback logs nowhere.
+			got := findSession(logf.IntoContext(context.Background(), logr.Discard()), r, "ns", tc.id)
 			name := ""
 			if got != nil {
 				name = got.Name

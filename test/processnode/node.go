@@ -43,7 +43,9 @@ type Node struct {
 	stopping bool
 	workers  map[types.UID]*podWorker
 	byName   map[string]types.UID // namespace/name -> UID, for the logs endpoint
-	wg       sync.WaitGroup
+	// heldPulls counts HoldPulls of each image.
+	heldPulls map[string]int
+	wg        sync.WaitGroup
 }
 
 // New prepares a node that talks to the API server at restConfig. It binds the kubelet API's port

@@ -100,6 +100,9 @@ func (w *podWorker) tryStart(ctx context.Context, c *container, now time.Time) {
 		w.wakeAt(c.nextTry)
 		return
 	}
+	if w.holdPull(c, now) {
+		return
+	}
 	if imagePullFails(c.spec.Image) {
 		// ErrImagePull shows for a moment, then ImagePullBackOff until the next pull.
 		c.failures++
