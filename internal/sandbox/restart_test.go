@@ -31,7 +31,7 @@ func TestManagerRestartWhileAPodStarts(t *testing.T) {
 			image := fmt.Sprintf("slow.example/tools:%d", i)
 			release := testEnv.Node.HoldPulls(image)
 			t.Cleanup(release)
-			f := newFixture(t, 5, image)
+			f := newFixture(t, 1, image)
 			envID := f.environmentID(t)
 			pw := watchPods(t, f.ns)
 			sess := f.session(t, "s", "[[bash:echo continued-$((6*7))]]")
