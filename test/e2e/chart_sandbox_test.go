@@ -102,6 +102,10 @@ func TestChartSandboxNetworkPolicy(t *testing.T) {
 			if !slices.Equal(namespaces, tc.namespaces) {
 				t.Errorf("%s: NetworkPolicies in %v, want %v", tc.why, namespaces, tc.namespaces)
 			}
+			out, err := suite.HelmErr(append([]string{"lint", "--strict", suite.ChartDir}, append(on, tc.args...)...)...)
+			if err != nil || !strings.Contains(out, "0 chart(s) failed") || strings.Contains(out, "[WARNING]") {
+				t.Errorf("helm lint --strict is not clean: %v\n%s", err, out)
+			}
 		})
 	}
 	for _, bad := range []struct{ args []string }{
