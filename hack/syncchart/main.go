@@ -11,8 +11,10 @@
 //     (Role) when watchNamespaces is set.
 //   - leaderElection: the leases rule and the events rule. Bound in the release namespace only, where
 //     the leader-election Lease and its Events live.
-//   - secretReader: the rules that read Secrets. Bound in the release namespace when it is not a
-//     watched namespace, so the operator can read its default API key Secret.
+//   - secretReader: the read verbs of the Secrets rule, on Secrets only. Bound in the release namespace
+//     when it is not a watched namespace, so the operator can read its default API key Secret and
+//     nothing more there (the Secrets rule also creates sandbox Pods and their Secrets, which happens
+//     in watched namespaces only).
 package main
 
 import (
@@ -125,6 +127,18 @@ func readRules(path string) ([]rbacv1.PolicyRule, error) {
 	return nil, fmt.Errorf("%s: no ClusterRole manager-role", path)
 }
 
+// readSecrets narrows a rule that lists Secrets to reading Secrets: the same API group, resource
+// secrets, and only the verbs get, list and watch that the rule grants.
+func readSecrets(r rbacv1.PolicyRule) rbacv1.PolicyRule {
+	var verbs []string
+	for _, v := range r.Verbs {
+		if v == "get" || v == "list" || v == "watch" {
+			verbs = append(verbs, v)
+		}
+	}
+	return rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: verbs}
+}
+
 // ruleSets splits the marker rules into the sets the chart binds in different places.
 func ruleSets(rules []rbacv1.PolicyRule) (manager, leaderElection, secretReader []rbacv1.PolicyRule, err error) {
 	for _, r := range rules {
@@ -141,7 +155,7 @@ func ruleSets(rules []rbacv1.PolicyRule) (manager, leaderElection, secretReader 
 			leaderElection = append(leaderElection, r)
 		}
 		if slices.Contains(r.Resources, "secrets") {
-			secretReader = append(secretReader, r)
+			secretReader = append(secretReader, readSecrets(r))
 		}
 	}
 	if len(leaderElection) == 0 || len(secretReader) == 0 {

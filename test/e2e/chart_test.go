@@ -119,7 +119,9 @@ func markerRules(t *testing.T) (manager, leaderElection, secretReader []rbacv1.P
 		case slices.Contains(r.Resources, "events"):
 			leaderElection = append(leaderElection, r)
 		case slices.Contains(r.Resources, "secrets"):
-			secretReader = append(secretReader, r)
+			// The release namespace only reads the API key Secret there.
+			secretReader = append(secretReader, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"},
+				Verbs: []string{"get", "list", "watch"}})
 		}
 		manager = append(manager, r)
 	}

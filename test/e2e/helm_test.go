@@ -206,6 +206,10 @@ func TestHelmInstallWatchNamespaces(t *testing.T) {
 			{[]string{"list", "sessions.claude.anthropic.com", "-n", "team-a"}, true},
 			{[]string{"watch", "agents.claude.anthropic.com", "-n", "team-b"}, true},
 			{[]string{"get", "secrets", "-n", ns}, true}, // the default API key
+			// The release namespace is not watched: no sandbox Pods or per-item Secrets are made there.
+			{[]string{"create", "pods", "-n", ns}, false},
+			{[]string{"create", "secrets", "-n", ns}, false},
+			{[]string{"delete", "secrets", "-n", ns}, false},
 			{[]string{"create", "leases.coordination.k8s.io", "-n", ns}, true},
 			{[]string{"list", "sessions.claude.anthropic.com", "-n", "team-c"}, false},
 			{[]string{"list", "sessions.claude.anthropic.com", "--all-namespaces"}, false},

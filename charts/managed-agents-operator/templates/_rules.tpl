@@ -112,11 +112,8 @@ Run 'make manifests' to regenerate.
 - apiGroups:
   - ""
   resources:
-  - pods
   - secrets
   verbs:
-  - create
-  - delete
   - get
   - list
   - watch
