@@ -31,6 +31,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&Vault{}, &VaultList{},
 		&Skill{}, &SkillList{},
 		&MemoryStore{}, &MemoryStoreList{},
+		&AgentDeployment{}, &AgentDeploymentList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

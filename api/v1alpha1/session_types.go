@@ -49,6 +49,8 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.budget) || has(self.budget)",message="spec.budget cannot be removed once set; raise it instead"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.budget) || !has(self.budget) || double(self.budget.maxListCostUSD) >= double(oldSelf.budget.maxListCostUSD)",message="spec.budget.maxListCostUSD cannot be lowered: the API only raises a session's cap"
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.budget) || !has(self.budget)",message="spec.budget can only be set when the Session is created"
+// +kubebuilder:validation:XValidation:rule="has(self.externalID) == has(oldSelf.externalID) && (!has(self.externalID) || self.externalID == oldSelf.externalID)",message="spec.externalID is immutable"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalID) || (!has(self.prompt) && !has(self.resources) && !has(self.vaultIDs) && !has(self.vaultRefs) && !has(self.budget))",message="spec.externalID follows a session that exists already: prompt, resources, vaultIDs, vaultRefs and budget are fixed at its creation and cannot be set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.messages) || (has(self.messages) && size(self.messages) >= size(oldSelf.messages) && self.messages.slice(0, size(oldSelf.messages)) == oldSelf.messages)",message="spec.messages is append-only: existing messages cannot be changed or removed"
 type SessionSpec struct {
 	// AgentRef names an Agent in this namespace. The Session waits until it is Ready. Set this or agentID.
@@ -71,6 +73,16 @@ type SessionSpec struct {
 	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	EnvironmentID string `json:"environmentID,omitempty"`
+
+	// ExternalID follows an existing remote session (sesn_...) instead of launching one: the operator
+	// never creates a session for this object, it reads the one named here, streams its events into
+	// status and Kubernetes Events, and releases it per deletionPolicy. An AgentDeployment sets it on
+	// the Session of each run. agentID and environmentID must name the session's agent and
+	// environment. Immutable.
+	// +kubebuilder:validation:Pattern=`^sesn_[A-Za-z0-9]+$`
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	ExternalID string `json:"externalID,omitempty"`
 
 	// Title of the remote session. Defaults to <namespace>/<metadata.name>.
 	// +kubebuilder:validation:MaxLength=256

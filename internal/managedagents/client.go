@@ -83,6 +83,7 @@ type Client interface {
 	VaultClient
 	SkillClient
 	MemoryStoreClient
+	DeploymentClient
 }
 
 // sdkClient implements Client with the official SDK.

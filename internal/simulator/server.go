@@ -50,6 +50,9 @@ type Options struct {
 	// a starting or active item that goes this long without a heartbeat goes back to the queue.
 	// Zero means DefaultWorkLeaseTTL.
 	WorkLeaseTTL time.Duration
+	// ScheduleTick is how often deployment schedules are checked against Now (deployment_scheduler.go).
+	// Zero means DefaultScheduleTick; a negative value starts no scheduler (tests call FireSchedules).
+	ScheduleTick time.Duration
 }
 
 // Server is the simulator. It is an http.Handler, so httptest.NewServer(sim)
@@ -82,6 +85,9 @@ type Server struct {
 	vaults    registry[*vault]
 	skills    registry[*skill]
 	memStores registry[*memoryStore]
+
+	deployments    registry[*deployment]
+	deploymentRuns registry[*deploymentRun]
 
 	// The work queues of self-hosted environments (work.go): every item by id, the live items by
 	// their sessions token, and each environment's own key.
@@ -131,11 +137,20 @@ func New(opts Options) *Server {
 		skills:    newRegistry[*skill](),
 		memStores: newRegistry[*memoryStore](),
 
+		deployments:    newRegistry[*deployment](),
+		deploymentRuns: newRegistry[*deploymentRun](),
+
 		workItems: map[string]*workItem{},
 		tokens:    map[string]*workItem{},
 		envKeys:   map[string]*environment{},
 	}
 	s.routes()
+	if opts.ScheduleTick == 0 {
+		opts.ScheduleTick = DefaultScheduleTick
+	}
+	if opts.ScheduleTick > 0 {
+		go s.runScheduler(opts.ScheduleTick)
+	}
 	return s
 }
 
@@ -201,6 +216,7 @@ func (s *Server) routes() {
 	handle("POST /v1/sessions/{id}/events", s.sendEvents)
 	m.HandleFunc("GET /v1/sessions/{id}/events/stream", s.streamEvents)
 	s.resourceRoutes(handle)
+	s.deploymentRoutes(handle)
 	m.HandleFunc("GET /v1/skills/{id}/versions/{version}/content", s.downloadSkillVersion)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

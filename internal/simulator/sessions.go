@@ -59,6 +59,8 @@ type session struct {
 	sandboxWaits map[string]*sandboxWait
 	queue        []turnInput
 	budgetPaused bool // idled with budget_reached; user.message is refused
+	// deploymentID is the deployment whose run created the session, if any.
+	deploymentID string
 }
 
 func (sess *session) busy() bool {
@@ -146,7 +148,7 @@ func (sess *session) render(now time.Time) map[string]any {
 		"usage":               sess.usageJSON(now),
 		"stats":               map[string]any{"active_seconds": sess.activeAt(now), "duration_seconds": end.Sub(sess.createdAt).Seconds()},
 		"outcome_evaluations": outcomes,
-		"deployment_id":       nil,
+		"deployment_id":       nullIfEmpty(sess.deploymentID),
 		"created_at":          stamp(sess.createdAt),
 		"updated_at":          stamp(sess.updatedAt),
 		"archived_at":         stampOrNull(sess.archivedAt),
@@ -345,7 +347,17 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ver, snap, err := s.resolveSessionAgentLocked(body.m["agent"])
+	sess, err := s.createSessionLocked(body.m["agent"], c)
+	if err != nil {
+		return nil, err
+	}
+	return sess.render(s.now()), nil
+}
+
+// createSessionLocked creates a session from a validated body: the agent reference as sent, and the
+// fields that parseSessionCreate checked. A deployment's runs create their sessions through it too.
+func (s *Server) createSessionLocked(agentRef any, c sessionCreate) (*session, *apiError) {
+	a, ver, snap, err := s.resolveSessionAgentLocked(agentRef)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +394,7 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 	for _, in := range inputs {
 		s.applyUserEventLocked(sess, in)
 	}
-	return sess.render(now), nil
+	return sess, nil
 }
 
 // checkSessionEnvironmentLocked checks that a new session may use the environment.

@@ -82,7 +82,7 @@ func (f sessionFilter) match(sess *session) bool {
 		f.agentID != "" && sess.agentID != f.agentID,
 		f.agentVersion != 0 && sess.agentVersion != f.agentVersion,
 		len(f.statuses) > 0 && !slices.Contains(f.statuses, sess.status),
-		f.deploymentID != "": // simulated sessions belong to no deployment
+		f.deploymentID != "" && sess.deploymentID != f.deploymentID:
 		return false
 	}
 	return f.memoryStoreID == "" || sess.usesMemoryStore(f.memoryStoreID)
