@@ -302,7 +302,7 @@ type AgentDeploymentStatus struct {
 	// RunsSeenUntil is the creation time of the newest run that has its Session: runs up to it are
 	// never given a Session again, so a Session deleted by a history limit stays deleted.
 	// +optional
-	RunsSeenUntil *metav1.Time `json:"runsSeenUntil,omitempty"`
+	RunsSeenUntil *metav1.MicroTime `json:"runsSeenUntil,omitempty"`
 
 	// RunRequest is the last spec.runRequest acted on; RunRequestRunID is the run it started.
 	// +kubebuilder:validation:MaxLength=128

@@ -60,6 +60,7 @@ type options struct {
 	apiBurst           int
 	pprofAddr          string
 	sandbox            sandboxFlags
+	deploymentPoll     time.Duration
 	printVersion       bool
 	zap                zap.Options
 }
@@ -87,6 +88,7 @@ func parseFlags() options {
 	flag.IntVar(&o.apiBurst, "api-burst", 20, "Burst of requests to the Managed Agents API, per API key.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address that serves net/http/pprof (for example 127.0.0.1:6060); empty disables it.")
 	flag.BoolVar(&o.printVersion, "version", false, "Print the version and exit.")
+	flag.DurationVar(&o.deploymentPoll, "deployment-poll-interval", controller.DefaultDeploymentPollInterval, "How often each AgentDeployment's runs are looked for between schedule times; runs started outside the operator show within it.")
 	o.sandbox.bind(flag.CommandLine)
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -233,6 +235,9 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options, defaultS
 		return err
 	}
 	if _, err = controller.SetupSessions(ctx, mgr, opts, sessionOpts); err != nil {
+		return err
+	}
+	if err := controller.SetupDeployments(ctx, mgr, opts, controller.DeploymentOptions{PollInterval: o.deploymentPoll}); err != nil {
 		return err
 	}
 	return o.sandbox.setup(ctx, mgr, opts.Factory, o.apiBaseURL)

@@ -146,3 +146,14 @@ const (
 	// ReasonSeeded: a MemoryStore's seed memories were created.
 	ReasonSeeded Reason = "Seeded"
 )
+
+// AgentDeployment reasons: of its Scheduled condition, and of the Events about its runs.
+const (
+	ReasonScheduled   Reason = "Scheduled"
+	ReasonNoSchedule  Reason = "NoSchedule"
+	ReasonSuspended   Reason = "Suspended"
+	ReasonPausedByAPI Reason = "PausedByAPI"
+	ReasonRunStarted  Reason = "RunStarted"
+	ReasonRunFailed   Reason = "RunFailed"
+	ReasonTriggered   Reason = "Triggered"
+)

@@ -15,7 +15,7 @@ import (
 	"github.com/anthropics/managed-agents-operator/internal/testenv"
 )
 
-// TestSamplesBecomeReady proves the Agent and Environment in config/samples work end to end against
+// TestSamplesBecomeReady proves the Agent, Environment and AgentDeployment in config/samples work end to end against
 // the simulator: what the README tells users to apply actually becomes Ready.
 func TestSamplesBecomeReady(t *testing.T) {
 	ns := newNamespace(t)
@@ -40,6 +40,14 @@ func TestSamplesBecomeReady(t *testing.T) {
 	env.Namespace = ns
 	create(t, env)
 	waitEnvironment(t, client.ObjectKeyFromObject(env), "the sample Environment Ready", func(e *v1alpha1.Environment) bool { return isReady(e.Status.Conditions) })
+
+	deployment := &v1alpha1.AgentDeployment{}
+	readSample(t, filepath.Join(samples, "claude_v1alpha1_agentdeployment.yaml"), deployment)
+	deployment.Namespace = ns
+	create(t, deployment)
+	waitDeployment(t, client.ObjectKeyFromObject(deployment), "the sample AgentDeployment Ready and scheduled", func(d *v1alpha1.AgentDeployment) bool {
+		return isReady(d.Status.Conditions) && d.Status.NextScheduleTime != nil
+	})
 }
 
 func readSample(t *testing.T, path string, into any) {

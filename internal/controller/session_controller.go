@@ -96,7 +96,10 @@ func (r *SessionReconciler) reconcileSession(ctx context.Context, s *sessionScop
 		}
 		neverLaunched = true
 	}
-	if sess.Status.ID == "" {
+	switch {
+	case sess.Status.ID == "" && sess.Spec.ExternalID != "":
+		return r.adopt(ctx, s)
+	case sess.Status.ID == "":
 		return r.launch(ctx, s, neverLaunched)
 	}
 	return r.follow(ctx, s)

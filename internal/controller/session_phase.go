@@ -107,6 +107,7 @@ func (r *SessionReconciler) finish(sess *v1alpha1.Session, pr sessionstatus.Resu
 	}
 	r.Recorder.Eventf(sess, nil, eventType, string(pr.Phase), "Finish", "Session %s: %s", pr.Phase, pr.Message)
 	metrics.SessionsFinished.WithLabelValues(sess.Namespace, string(pr.Phase), pr.Reason).Inc()
+	countRunFinished(sess, pr.Phase)
 }
 
 // reconcileFinished is all that acts on a finished Session: its TTL, and a best-effort update of the

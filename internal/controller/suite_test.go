@@ -143,6 +143,7 @@ type managerSettings struct {
 	config      *rest.Config
 	manager     ctrl.Options
 	controllers controller.Options
+	deployments controller.DeploymentOptions
 }
 
 func startManagerWith(change func(*managerSettings)) error {
@@ -184,6 +185,10 @@ func startManagerWith(change func(*managerSettings)) error {
 		return err
 	}
 	if _, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: 4, DeleteTimeout: 10 * time.Second}); err != nil {
+		cancel()
+		return err
+	}
+	if err := controller.SetupDeployments(ctx, mgr, opts, set.deployments); err != nil {
 		cancel()
 		return err
 	}

@@ -35,6 +35,8 @@ const (
 type RunQuery struct {
 	// CreatedAfter keeps runs created strictly after it; zero keeps all.
 	CreatedAfter time.Time
+	// CreatedSince keeps runs created at or after it; zero keeps all.
+	CreatedSince time.Time
 	// Trigger keeps runs of one trigger type (TriggerSchedule or TriggerManual); "" keeps all.
 	Trigger string
 }
@@ -111,6 +113,9 @@ func (c *sdkClient) ListDeploymentRuns(ctx context.Context, deploymentID string,
 	p := anthropic.BetaDeploymentRunListParams{DeploymentID: param.NewOpt(deploymentID), Limit: anthropic.Int(100)}
 	if !q.CreatedAfter.IsZero() {
 		p.CreatedAtGt = param.NewOpt(q.CreatedAfter)
+	}
+	if !q.CreatedSince.IsZero() {
+		p.CreatedAtGte = param.NewOpt(q.CreatedSince)
 	}
 	if q.Trigger != "" {
 		p.TriggerType = anthropic.BetaManagedAgentsTriggerType(q.Trigger)

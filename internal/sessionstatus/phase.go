@@ -57,6 +57,9 @@ func Decide(sess *v1alpha1.Session, in Inputs) Result {
 	case sess.Status.ID == "":
 		return working(v1alpha1.SessionPending, "waiting to launch")
 	case in.State == nil:
+		if sess.Spec.ExternalID != "" {
+			return working(v1alpha1.SessionRunning, "following the remote session; reading its history")
+		}
 		if sess.Spec.Prompt == "" && len(sess.Spec.Messages) == 0 {
 			return Result{Phase: v1alpha1.SessionIdle, Reason: string(v1alpha1.SessionIdle), Message: "launched; waiting for a message"}
 		}

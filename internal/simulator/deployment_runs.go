@@ -70,7 +70,8 @@ func (s *Server) runDeployment(r *http.Request) (any, *apiError) {
 // exactly as a create-session request would. A session the API would refuse becomes the run's
 // error; a scheduled run whose error means the deployment cannot work any more pauses it.
 func (s *Server) fireLocked(d *deployment, trigger string, scheduledAt time.Time) *deploymentRun {
-	now := s.now()
+	// The API keeps microseconds, and filters runs by created_at at that precision.
+	now := s.now().Truncate(time.Microsecond)
 	run := &deploymentRun{id: s.ids.next("drun_"), deploymentID: d.id, agentID: d.agentID, agentVersion: d.agentVersion,
 		trigger: trigger, scheduledAt: scheduledAt, createdAt: now}
 	sess, err := s.createDeploymentSessionLocked(d)

@@ -10,10 +10,15 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 // idGen issues ids shaped like the hosted API's (prefix + "011" + 21 base62
 // characters). One counter serves every prefix, so ids are unique and, within
 // a prefix, sort lexically in creation order: listing by id is listing by age.
-type idGen struct{ n atomic.Uint64 }
+// The counter is the process's, shared by every Server: like the hosted API's,
+// an id never names two objects, even across simulators (a test that talks to a
+// second simulator cannot mistake one's objects for the other's).
+type idGen struct{}
+
+var processIDs atomic.Uint64
 
 func (g *idGen) next(prefix string) string {
-	n := g.n.Add(1)
+	n := processIDs.Add(1)
 	var b [24]byte
 	copy(b[:3], "011")
 	// 10 characters of counter (62^10 ≈ 8e17) carry the order...

@@ -30,6 +30,16 @@ metadata: {name: memory}
 spec:
   seed: {configMapRef: {name: seed}}
 `
+	baseDeployment = `
+apiVersion: claude.anthropic.com/v1alpha1
+kind: AgentDeployment
+metadata: {name: deployment}
+spec:
+  agentRef: {name: coder}
+  environmentRef: {name: python-dev}
+  prompt: review yesterday's changes
+  schedule: {cron: "0 9 * * 1-5", timeZone: Europe/Berlin}
+`
 	baseSessionWithResources = `
 apiVersion: claude.anthropic.com/v1alpha1
 kind: Session

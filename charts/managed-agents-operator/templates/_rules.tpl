@@ -34,11 +34,11 @@ Run 'make manifests' to regenerate.
 - apiGroups:
   - claude.anthropic.com
   resources:
-  - agents
-  - environments
-  - sessions
+  - agentdeployments
+  - memorystores
+  - skills
+  - vaults
   verbs:
-  - delete
   - get
   - list
   - update
@@ -46,6 +46,7 @@ Run 'make manifests' to regenerate.
 - apiGroups:
   - claude.anthropic.com
   resources:
+  - agentdeployments/finalizers
   - agents/finalizers
   - environments/finalizers
   - memorystores/finalizers
@@ -57,6 +58,7 @@ Run 'make manifests' to regenerate.
 - apiGroups:
   - claude.anthropic.com
   resources:
+  - agentdeployments/status
   - agents/status
   - memorystores/status
   - sessions/status
@@ -64,6 +66,17 @@ Run 'make manifests' to regenerate.
   - vaults/status
   verbs:
   - patch
+- apiGroups:
+  - claude.anthropic.com
+  resources:
+  - agents
+  - environments
+  verbs:
+  - delete
+  - get
+  - list
+  - update
+  - watch
 - apiGroups:
   - claude.anthropic.com
   resources:
@@ -75,10 +88,10 @@ Run 'make manifests' to regenerate.
 - apiGroups:
   - claude.anthropic.com
   resources:
-  - memorystores
-  - skills
-  - vaults
+  - sessions
   verbs:
+  - create
+  - delete
   - get
   - list
   - update
