@@ -60,6 +60,18 @@ func TestAgentDeploymentScheduledRunsKeepHistory(t *testing.T) {
 	d = waitDeployment(t, key, "status of the runs", func(d *v1alpha1.AgentDeployment) bool {
 		return len(d.Status.ActiveRuns) == 0 && d.Status.LastScheduleTime != nil && d.Status.LastRun.Trigger == v1alpha1.RunTriggerSchedule
 	})
+	assertRunSessionsFollowed(t, d)
+	// The history limits deleted two run Sessions; each archived its remote session (runDeletionPolicy Archive).
+	eventually(t, "the pruned runs' remote sessions archived", func() (bool, string) {
+		archived := w.archivedRunSessions(t, d.Status.ID)
+		return archived == 2, fmt.Sprintf("%d remote run sessions archived", archived)
+	})
+}
+
+// assertRunSessionsFollowed checks that each run Session is owned by the deployment, labelled with
+// its run, and was followed: it has the remote id and the events of its conversation.
+func assertRunSessionsFollowed(t *testing.T, d *v1alpha1.AgentDeployment) {
+	t.Helper()
 	for _, s := range runSessionsOf(t, d) {
 		owner := metav1.GetControllerOf(&s)
 		if owner == nil || owner.UID != d.UID || s.Labels[v1alpha1.LabelRun] == "" || s.Labels[v1alpha1.LabelTrigger] != "Schedule" || s.Spec.ExternalID == "" {
@@ -69,28 +81,18 @@ func TestAgentDeploymentScheduledRunsKeepHistory(t *testing.T) {
 			t.Errorf("run Session %s was not followed: id %q events %d", s.Name, s.Status.ID, s.Status.EventCount)
 		}
 	}
-	// The history limits deleted two run Sessions; each archived its remote session (runDeletionPolicy Archive).
+}
+
+// archivedRunSessions counts the deployment's runs whose remote session is archived.
+func (w *deploymentWorld) archivedRunSessions(t *testing.T, deploymentID string) int {
 	archived := 0
-	for _, run := range w.remoteRuns(t, d.Status.ID) {
+	for _, run := range w.remoteRuns(t, deploymentID) {
 		sess, err := w.api.Beta.Sessions.Get(context.Background(), run.SessionID, anthropic.BetaSessionGetParams{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !sess.ArchivedAt.IsZero() {
+		if err == nil && !sess.ArchivedAt.IsZero() {
 			archived++
 		}
 	}
-	eventuallyArchived := func() (bool, string) {
-		archived = 0
-		for _, run := range w.remoteRuns(t, d.Status.ID) {
-			sess, _ := w.api.Beta.Sessions.Get(context.Background(), run.SessionID, anthropic.BetaSessionGetParams{})
-			if sess != nil && !sess.ArchivedAt.IsZero() {
-				archived++
-			}
-		}
-		return archived == 2, fmt.Sprintf("%d remote run sessions archived", archived)
-	}
-	eventually(t, "the pruned runs' remote sessions archived", eventuallyArchived)
+	return archived
 }
 
 // waitRunPhases waits until the deployment's run Sessions have phases that check accepts.
@@ -162,7 +164,7 @@ func TestAgentDeploymentRunRequestStartsExactlyOneRun(t *testing.T) {
 	d := w.newDeployment("on-demand", "hello")
 	create(t, d)
 	key := client.ObjectKeyFromObject(d)
-	d = waitDeployment(t, key, "Ready, on demand only", func(d *v1alpha1.AgentDeployment) bool {
+	waitDeployment(t, key, "Ready, on demand only", func(d *v1alpha1.AgentDeployment) bool {
 		return isReady(d.Status.Conditions) && conditionIs(d.Status.Conditions, v1alpha1.ConditionScheduled, metav1.ConditionFalse, controller.ReasonNoSchedule)
 	})
 	runEndpoint := "POST /v1/deployments/{id}/run"
@@ -235,7 +237,7 @@ func TestAgentDeploymentCreateRefused(t *testing.T) {
 	d := w.newDeployment("unknown-agent", "hello")
 	d.Spec.AgentRef, d.Spec.AgentID = nil, "agent_011missing"
 	create(t, d)
-	d = waitDeployment(t, client.ObjectKeyFromObject(d), "Ready=False with the API's message", func(d *v1alpha1.AgentDeployment) bool {
+	waitDeployment(t, client.ObjectKeyFromObject(d), "Ready=False with the API's message", func(d *v1alpha1.AgentDeployment) bool {
 		return strings.Contains(readyCondition(d.Status.Conditions), "agent_011missing not found")
 	})
 	creates := w.sim.Stats()["POST /v1/deployments"]

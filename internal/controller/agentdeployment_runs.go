@@ -164,7 +164,7 @@ func runSession(d *v1alpha1.AgentDeployment, run managedagents.DeploymentRun, re
 	return &v1alpha1.Session{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: d.Namespace, Name: runSessionName(d, run.ID),
-			Labels: map[string]string{v1alpha1.LabelDeployment: d.Name, v1alpha1.LabelRun: run.ID, v1alpha1.LabelTrigger: string(trigger)},
+			Labels:      map[string]string{v1alpha1.LabelDeployment: d.Name, v1alpha1.LabelRun: run.ID, v1alpha1.LabelTrigger: string(trigger)},
 			Annotations: map[string]string{annotationRunCreatedAt: run.CreatedAt.UTC().Format(time.RFC3339Nano)},
 		},
 		Spec: v1alpha1.SessionSpec{
@@ -290,7 +290,7 @@ func (r *agentDeploymentReconciler) pruneHistory(ctx context.Context, d *v1alpha
 			keep = int(*group.limit)
 		}
 		for i := 0; i < len(group.sessions)-keep; i++ {
-			if err := r.deleteRunSession(ctx, d, group.sessions[i], runs); err != nil {
+			if err := r.deleteRunSession(ctx, group.sessions[i], runs); err != nil {
 				return err
 			}
 		}
@@ -298,7 +298,7 @@ func (r *agentDeploymentReconciler) pruneHistory(ctx context.Context, d *v1alpha
 	return nil
 }
 
-func (r *agentDeploymentReconciler) deleteRunSession(ctx context.Context, d *v1alpha1.AgentDeployment, s *v1alpha1.Session, runs *runSessions) error {
+func (r *agentDeploymentReconciler) deleteRunSession(ctx context.Context, s *v1alpha1.Session, runs *runSessions) error {
 	if err := r.client.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (r *agentDeploymentReconciler) deleteAllRuns(ctx context.Context, d *v1alph
 		return err
 	}
 	for _, s := range runs.sorted() {
-		if err := r.deleteRunSession(ctx, d, s, runs); err != nil {
+		if err := r.deleteRunSession(ctx, s, runs); err != nil {
 			return err
 		}
 	}

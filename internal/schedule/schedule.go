@@ -12,9 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// The operator's image may have no zoneinfo: embed the IANA database so that every time zone
-	// the API knows is known here too.
-	_ "time/tzdata"
+	_ "time/tzdata" // the image may have no zoneinfo: every zone the API knows is known here too
 
 	"github.com/robfig/cron/v3"
 )

@@ -347,11 +347,15 @@ func (s *Server) applyDeploymentSchedule(d *deployment, body jobj, now time.Time
 }
 
 func (s *Server) listDeployments(r *http.Request) (any, *apiError) {
-	lq, includeArchived, err := archivedListQuery(r, 100)
+	q := r.URL.Query()
+	lq, err := parseListQuery(q, 20, 100, "desc", false)
 	if err != nil {
 		return nil, err
 	}
-	q := r.URL.Query()
+	includeArchived, err := parseIncludeArchived(q)
+	if err != nil {
+		return nil, err
+	}
 	created, err := parseCreatedAt(q)
 	if err != nil {
 		return nil, err
