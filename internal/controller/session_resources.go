@@ -73,6 +73,9 @@ func (r *SessionReconciler) syncResources(ctx context.Context, s *sessionScope, 
 	if remoteStatus == sessionevents.StatusTerminated {
 		return nil // the API refuses every resource change of a terminated session
 	}
+	if sess.Spec.ExternalID != "" {
+		return nil // a followed session's resources are whatever started it mounted (an AgentDeployment's)
+	}
 	rs := &resourceSync{r: r, sess: sess, api: api}
 	if err := rs.readTokens(ctx); err != nil {
 		return err
