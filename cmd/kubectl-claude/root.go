@@ -48,6 +48,7 @@ interrupts, and pausing. Everything goes through the Kubernetes API; the operato
 	root.AddCommand(newRunCommand(o), newLogsCommand(o), newSendCommand(o),
 		newConfirmCommand(o, true), newConfirmCommand(o, false), newToolResultCommand(o),
 		newInterruptCommand(o), newPauseCommand(o, true), newPauseCommand(o, false), newStatusCommand(o), newGetCommand(o), newVaultCommand(o))
+	root.AddCommand(newTriggerCommand(o))
 	return root
 }
 

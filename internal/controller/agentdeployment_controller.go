@@ -100,6 +100,9 @@ func (r *agentDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	original := d.DeepCopy()
 	result, err := r.reconcileDeployment(ctx, d)
+	if d.DeletionTimestamp.IsZero() {
+		reportManagedProgress(d, r.remote.fields(d), v1alpha1.IsPaused(d.Annotations))
+	}
 	changed := !equality.Semantic.DeepEqual(original.Status, d.Status)
 	if perr := patchStatusIfChanged(ctx, r.client, "AgentDeployment", original, d, changed); perr != nil {
 		return quietConflict(ctrl.Result{}, perr)

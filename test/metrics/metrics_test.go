@@ -103,7 +103,9 @@ func checkRequestCounts(t *testing.T, families map[string]*dto.MetricFamily, sta
 func checkCardinality(t *testing.T, families map[string]*dto.MetricFamily, forbidden []string) {
 	t.Helper()
 	allowed := map[string]bool{"operation": true, "status_class": true, "reason": true, "namespace": true, "phase": true,
-		"agent": true, "type": true, "kind": true, "source": true, "ready": true}
+		"agent": true, "type": true, "kind": true, "source": true, "ready": true,
+		// AgentDeployments are named by their users, a bounded set like agents; result is started, succeeded or failed.
+		"deployment": true, "result": true}
 	for name, f := range families {
 		if !strings.HasPrefix(name, "claude_") {
 			continue

@@ -116,6 +116,8 @@ func startWorld(env *testenv.Env, dir string) (stop func(), err error) {
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0",
 		"--api-base-url", simURL, "--allow-insecure-api-url", "--api-key-secret", operatorNS + "/" + keySecret,
 		"--sandbox-runner-image", runnerImage,
+		// Runs of AgentDeployments show within half a second (kubectl claude trigger --follow).
+		"--deployment-poll-interval", "500ms",
 	}, "KUBECONFIG="+kubeconfig)
 	if err != nil {
 		return stop, err
