@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/sandbox"
 	"github.com/anthropics/managed-agents-operator/internal/simulator"
 )
 
@@ -60,12 +61,12 @@ func TestSandboxEndsMidTurn(t *testing.T) {
 			why: "a heartbeat answers 412: the item went back to the queue and must not run in two Pods at once",
 			end: func(t *testing.T, pod *corev1.Pod, envID string) {
 				addFault(t, simulator.Fault{Kind: simulator.FaultLoseLease, Count: 1,
-					PathPrefix: "/v1/environments/" + envID + "/work/" + pod.Labels["claude.anthropic.com/work-id"] + "/heartbeat"})
+					PathPrefix: "/v1/environments/" + envID + "/work/" + pod.Labels[sandbox.LabelWorkID] + "/heartbeat"})
 			}},
 		{name: "LeaseLapsed", reason: "LeaseLost", rerun: true, requeued: true,
 			why: "the lease lapses silently: the item is queued again while the old runner still runs, until its next heartbeat",
 			end: func(t *testing.T, pod *corev1.Pod, _ string) {
-				if err := sim.ExpireLease(pod.Labels["claude.anthropic.com/work-id"]); err != nil {
+				if err := sim.ExpireLease(pod.Labels[sandbox.LabelWorkID]); err != nil {
 					t.Fatal(err)
 				}
 			}},
@@ -77,7 +78,7 @@ func TestSandboxEndsMidTurn(t *testing.T) {
 			pw := watchPods(t, f.ns)
 			sess := f.session(t, "s", midTurnCommand)
 			cl := logSandboxCondition(t, sess)
-			pod := waitRunningTool(t, pw, envID)
+			pod := waitRunningTool(t, pw, envID, sess)
 			tc.end(t, pod, envID)
 
 			final := waitFinishedWithin(t, sess, 2*time.Minute)
@@ -102,19 +103,26 @@ func TestSandboxEndsMidTurn(t *testing.T) {
 
 // waitRunningTool waits until a sandbox runs the session's command: its container runs and its
 // runner took the lease over (a heartbeat after the claim's), then a moment for the command.
-func waitRunningTool(t *testing.T, pw *podWatch, envID string) *corev1.Pod {
+func waitRunningTool(t *testing.T, pw *podWatch, envID string, sess *v1alpha1.Session) *corev1.Pod {
 	t.Helper()
 	var pod *corev1.Pod
-	eventually(t, 60*time.Second, "a running sandbox", func() (bool, string) {
-		pod = pw.running()
-		return pod != nil, "no running sandbox"
+	eventually(t, 60*time.Second, "a running sandbox of "+sess.Name, func() (bool, string) {
+		id := getSession(t, sess).Status.ID
+		pod = pw.running(id)
+		return id != "" && pod != nil, "no running sandbox"
 	})
+	workID := pod.Labels[sandbox.LabelWorkID]
 	eventually(t, 20*time.Second, "the runner's first heartbeat", func() (bool, string) {
 		items, err := sim.WorkItems(envID)
-		if err != nil || len(items) == 0 {
-			return false, fmt.Sprint(err)
+		if err != nil {
+			return false, err.Error()
 		}
-		return items[0].State == "active", items[0].State
+		for _, it := range items {
+			if it.ID == workID {
+				return it.State == "active", it.State
+			}
+		}
+		return false, "no item " + workID
 	})
 	time.Sleep(time.Second)
 	return pod

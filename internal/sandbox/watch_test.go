@@ -177,12 +177,12 @@ func (pw *podWatch) findings() podFindings {
 	return f
 }
 
-// running returns a Pod whose sandbox container runs, or nil.
-func (pw *podWatch) running() *corev1.Pod {
+// running returns a Pod of the session whose sandbox container runs, or nil.
+func (pw *podWatch) running(sessionID string) *corev1.Pod {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
 	for _, p := range pw.live {
-		if sandboxRunning(p) && p.DeletionTimestamp.IsZero() {
+		if sandboxRunning(p) && p.DeletionTimestamp.IsZero() && p.Labels[sandbox.LabelSessionID] == sessionID {
 			return p.DeepCopy()
 		}
 	}
