@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -130,8 +131,8 @@ func terminated(st podState, t *corev1.ContainerStateTerminated, pod *corev1.Pod
 	if t.Signal != 0 {
 		st.message += fmt.Sprintf(" (signal %d)", t.Signal)
 	}
-	if t.Message != "" {
-		st.message += ": " + truncate(t.Message, 300)
+	if last := lastLine(t.Message); last != "" {
+		st.message += ": " + truncate(last, 300)
 	}
 	return st
 }
@@ -177,6 +178,14 @@ func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodConditi
 		}
 	}
 	return nil
+}
+
+// lastLine is the last non-empty line of a termination message. The runner's own is one line; a
+// runner killed before it could write one leaves the tail of its log (the container's
+// FallbackToLogsOnError), whose last line is what it was doing.
+func lastLine(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 func truncate(s string, n int) string {

@@ -95,3 +95,19 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+func TestTerminationMessageLastLine(t *testing.T) {
+	cases := []struct{ why, msg, want string }{
+		{why: "the runner's own outcome is one line", msg: "Failed: the session is gone\n", want: "Failed: the session is gone"},
+		{why: "a killed runner leaves its log's tail: the last line says what it was doing",
+			msg: "{\"msg\":\"Handling work item\"}\n{\"msg\":\"executing tool\"}\n\n", want: "{\"msg\":\"executing tool\"}"},
+		{why: "no message", msg: "", want: ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.why, func(t *testing.T) {
+			if got := lastLine(tc.msg); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
