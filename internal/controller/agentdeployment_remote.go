@@ -123,8 +123,10 @@ func (c *deploymentConnection) observe(ctx context.Context, id string) (observat
 
 func (c *deploymentConnection) observed(remote *managedagents.Deployment) observation {
 	diff := managedagents.DeploymentDrift(&c.obj.Spec, c.in, remote)
-	// GitHub tokens are write-only: a changed one shows only in the desired state's hash.
-	if len(c.in.GitHubTokens) > 0 && c.obj.Status.ConfigHash != c.hash && !contains(diff, "resources") {
+	// Resources are compared by what they mount (a token is write-only; the API fills in default
+	// mount paths): a changed token, mount path, access or instructions shows only in the desired
+	// state's hash, and then the resources are sent again.
+	if len(c.obj.Spec.Resources) > 0 && c.obj.Status.ConfigHash != c.hash && !contains(diff, "resources") {
 		diff = append(diff, "resources")
 	}
 	if c.pauseChange(remote) != "" {
@@ -188,8 +190,8 @@ func (c *deploymentConnection) applyPause(ctx context.Context, remote *managedag
 		return observation{}, err
 	}
 	obs := c.observed(remote)
-	// What was just sent is applied; the write-only tokens cannot be read back to prove it.
-	obs.diff = without(obs.diff, "resources", len(c.in.GitHubTokens) > 0)
+	// What was just sent is applied; the hash-only differences cannot be read back to prove it.
+	obs.diff = without(obs.diff, "resources", len(c.obj.Spec.Resources) > 0)
 	return obs, nil
 }
 
