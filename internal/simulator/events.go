@@ -110,6 +110,8 @@ type userInput struct {
 	outcome map[string]any // user.define_outcome
 	callID  string         // the tool use a confirmation or custom result answers
 	answer  answer
+	// maxIterations is a user.define_outcome's iteration cap.
+	maxIterations int64
 }
 
 func (in userInput) kind() string { return in.fields["type"].(string) }
@@ -183,10 +185,7 @@ func (s *Server) parseUserEventLocked(item any, p string, sess *session, initial
 	case "user.message":
 		return s.parseUserMessage(o, sess)
 	case "user.interrupt":
-		if err := o.only("type", "session_thread_id"); err != nil {
-			return userInput{}, err
-		}
-		return userInput{fields: map[string]any{"type": t}}, nil
+		return parseInterrupt(o, sess)
 	case "user.tool_confirmation":
 		return parseToolConfirmation(o, sess)
 	case "user.custom_tool_result":
@@ -386,11 +385,12 @@ func (s *Server) parseDefineOutcome(o jobj) (userInput, *apiError) {
 		"max_iterations": maxIter, "outcome_id": outcomeID}
 	outcome := map[string]any{"type": "outcome_evaluation", "outcome_id": outcomeID, "description": desc,
 		"iteration": int64(0), "result": "pending", "explanation": "", "completed_at": nil}
-	return userInput{fields: fields, prompt: desc, outcome: outcome}, nil
+	return userInput{fields: fields, prompt: desc, outcome: outcome, maxIterations: maxIter}, nil
 }
 
 // applyUserEventLocked persists a validated user event and acts on it.
 func (s *Server) applyUserEventLocked(sess *session, in userInput) *event {
+	sess.routeAnswerLocked(&in)
 	ev := s.appendEventLocked(sess, in.fields)
 	switch in.kind() {
 	case "user.message":
@@ -399,10 +399,14 @@ func (s *Server) applyUserEventLocked(sess *session, in userInput) *event {
 	case "user.define_outcome":
 		sess.outcomes = append(sess.outcomes, in.outcome)
 		s.ensureWorkLocked(sess)
-		s.enqueueLocked(sess, turnInput{prompt: in.prompt, outcome: in.outcome})
+		s.enqueueLocked(sess, turnInput{prompt: in.prompt, outcome: in.outcome, maxIterations: in.maxIterations})
 	case "user.tool_result":
 		sess.deliverSandboxLocked(in.callID, toolOutcome{text: in.answer.text, isError: in.answer.isError})
 	case "user.interrupt":
+		if thread, _ := in.fields["session_thread_id"].(string); thread != "" {
+			sess.interruptThreadLocked(thread)
+			break
+		}
 		s.interruptLocked(sess)
 	case "user.tool_confirmation", "user.custom_tool_result":
 		s.answerLocked(sess, in.callID, in.answer)

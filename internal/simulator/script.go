@@ -22,6 +22,8 @@ import (
 type turnInput struct {
 	prompt  string
 	outcome map[string]any // set for user.define_outcome
+	// maxIterations caps the outcome's revise-and-evaluate cycles (outcome.go).
+	maxIterations int64
 }
 
 type callKind int
@@ -48,6 +50,8 @@ type answer struct {
 	allow   bool
 	text    string // deny_message, or the custom tool result's text
 	isError bool
+	// interrupted: a user.interrupt for the sub-agent's thread stopped the call (threads.go).
+	interrupted bool
 }
 
 type directive struct{ name, arg, raw string }
@@ -66,16 +70,17 @@ type turn struct {
 	answers  map[string]answer
 	resuming bool
 
-	spanID        string
-	segEvents     int
-	outcomeResult string
+	spanID    string
+	segEvents int
+	// outcomeVerdicts are the grader's scripted verdicts, one per iteration ([[outcome:...]]).
+	outcomeVerdicts []string
 }
 
 var directiveRE = regexp.MustCompile(`\[\[([a-z_]+)(?::(.*?))?\]\]`)
 
 var knownDirectives = map[string]bool{
 	"tool": true, "ask": true, "bash": true, "mcp": true, "custom": true, "refuse": true, "error": true,
-	"budget": true, "long": true, "slow": true, "think": true, "outcome": true,
+	"budget": true, "long": true, "slow": true, "think": true, "outcome": true, "subagent": true,
 }
 
 // parseScript extracts the known directives of a prompt, in order, and the
@@ -96,10 +101,13 @@ func parseScript(prompt string) ([]directive, string) {
 func newTurn(sess *session, in turnInput) *turn {
 	steps, echo := parseScript(in.prompt)
 	return &turn{sess: sess, in: in, steps: steps, echo: echo,
-		calls: map[string]*pendingCallInfo{}, answers: map[string]answer{}, outcomeResult: "satisfied"}
+		calls: map[string]*pendingCallInfo{}, answers: map[string]answer{}}
 }
 
 func (sess *session) pendingCall(id string) *pendingCallInfo {
+	if call := sess.threadCallLocked(id); call != nil {
+		return call
+	}
 	if sess.paused == nil {
 		return nil
 	}
@@ -116,6 +124,7 @@ func (sess *session) stopTurnLocked() {
 	}
 	sess.paused = nil
 	sess.sandboxWaits = nil
+	sess.threadWaits = nil
 }
 
 // enqueueLocked queues a prompt; it runs now if the session is free. A new
@@ -172,6 +181,9 @@ func (s *Server) interruptLocked(sess *session) {
 // turn has all its answers it resumes; otherwise the session re-reports idle
 // with the calls still open.
 func (s *Server) answerLocked(sess *session, id string, ans answer) {
+	if sess.answerThreadLocked(id, ans) {
+		return
+	}
 	t := sess.paused
 	if t == nil {
 		return
@@ -352,24 +364,6 @@ func (s *Server) endTurn(t *turn) {
 	}
 }
 
-func (s *Server) evaluateOutcome(t *turn) bool {
-	oid := t.in.outcome["outcome_id"]
-	start, ok := s.emit(t, map[string]any{"type": "span.outcome_evaluation_start", "outcome_id": oid, "iteration": int64(0)})
-	if !ok {
-		return false
-	}
-	explanation := "The simulator judged the outcome " + t.outcomeResult + "."
-	return s.step(t, func(sess *session) {
-		t.in.outcome["result"], t.in.outcome["explanation"] = t.outcomeResult, explanation
-		t.in.outcome["completed_at"] = stamp(s.now())
-		s.appendEventLocked(sess, map[string]any{
-			"type": "span.outcome_evaluation_end", "outcome_evaluation_start_id": start, "outcome_id": oid,
-			"iteration": int64(0), "result": t.outcomeResult, "explanation": explanation,
-			"usage": map[string]any{"input_tokens": int64(300), "output_tokens": int64(40),
-				"cache_creation_input_tokens": int64(0), "cache_read_input_tokens": int64(0)},
-		})
-	})
-}
 
 // runDirective runs one directive of a scripted prompt.
 func (s *Server) runDirective(t *turn, d directive) flow {
@@ -391,6 +385,8 @@ func (s *Server) runDirective(t *turn, d directive) flow {
 		return s.slowDirective(t, d)
 	case "outcome":
 		return s.outcomeDirective(t, d)
+	case "subagent":
+		return s.subagentDirective(t, d)
 	case "refuse":
 		return s.refuseDirective(t, d)
 	case "budget":
@@ -438,15 +434,6 @@ func (s *Server) slowDirective(t *turn, d directive) flow {
 	return flowIf(s.sleep(t, dur))
 }
 
-// outcomeDirective ([[outcome:R]]) sets the result the outcome evaluation reports.
-func (s *Server) outcomeDirective(t *turn, d directive) flow {
-	switch d.arg {
-	case "satisfied", "needs_revision", "max_iterations_reached", "failed":
-		t.outcomeResult = d.arg
-		return flowNext
-	}
-	return s.sayFlow(t, fmt.Sprintf("simulator: %s needs satisfied, needs_revision, max_iterations_reached or failed", d.raw))
-}
 
 // refuseDirective ([[refuse:CATEGORY]]) ends the turn with a refusal; an
 // unknown category is reported as null.
