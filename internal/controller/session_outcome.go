@@ -12,7 +12,6 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
-	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstream"
 )
@@ -26,7 +25,7 @@ func (r *SessionReconciler) sendOutcome(ctx context.Context, sess *v1alpha1.Sess
 	if o == nil {
 		return nil
 	}
-	digest := specOutcomeDigest(o)
+	digest := sessionstatus.OutcomeDigest(o)
 	if h := snap.State.Outcome; h != nil && h.Digest == digest {
 		return nil
 	}
@@ -43,14 +42,6 @@ func (r *SessionReconciler) sendOutcome(ctx context.Context, sess *v1alpha1.Sess
 	return nil
 }
 
-// specOutcomeDigest is the digest the history's echo of spec.outcome will have.
-func specOutcomeDigest(o *v1alpha1.SessionOutcome) string {
-	maxIter := int64(sessionevents.DefaultOutcomeMaxIterations)
-	if o.MaxIterations != nil {
-		maxIter = *o.MaxIterations
-	}
-	return sessionevents.OutcomeDigest(o.Description, o.Rubric, o.RubricFileID, maxIter)
-}
 
 // setSurfaceConditions sets OutcomeMet (with an outcome) and BudgetNearlyUsed (with a budget) from
 // status, and removes each when it no longer applies. A Warning Event goes out when the budget

@@ -84,6 +84,7 @@ func (s *State) trackOutcome(e *Event) {
 	switch e.Type {
 	case TypeUserDefineOutcome:
 		s.defineOutcome(e)
+		s.LastInputSeq = s.Count // it starts the agent's work like a message does
 	case TypeOutcomeEvaluationStart, TypeOutcomeEvaluationOngoing:
 		s.changeOutcome(e.OutcomeID, func(o *Outcome) { o.Evaluating, o.Iteration = true, e.Iteration })
 	case TypeOutcomeEvaluationEnd:

@@ -137,7 +137,9 @@ func (s *State) track(e *Event) {
 		s.LastInputSeq = s.Count
 	case TypeUserInterrupt:
 		s.Interrupts++
-		s.LastInterruptSeq = s.Count
+		if e.SessionThreadID == "" { // one sub-agent's interrupt does not end the session's turn
+			s.LastInterruptSeq = s.Count
+		}
 	case TypeAgentMessage:
 		s.LastAgentMessage = Truncate(e.Text(), MaxLastMessage)
 	case TypeAgentToolUse, TypeAgentMCPToolUse, TypeAgentCustomToolUse:

@@ -253,3 +253,15 @@ func TestResultValue(t *testing.T) {
 		t.Error("a number is not a result")
 	}
 }
+
+// TestThreadInterruptKeepsTheTurn proves an interrupt aimed at one sub-agent thread is counted (so
+// it is sent once) but does not make the session's turn read as interrupted.
+func TestThreadInterruptKeepsTheTurn(t *testing.T) {
+	s := fold(t, userMsg, running, `{"type":"user.interrupt","id":"","session_thread_id":"sthr_1"}`, idleEnd)
+	if s.Interrupts != 1 || s.TurnInterrupted() {
+		t.Errorf("interrupts %d, turn interrupted %v", s.Interrupts, s.TurnInterrupted())
+	}
+	if s := fold(t, userMsg, running, `{"type":"user.interrupt","id":""}`, idleEnd); !s.TurnInterrupted() {
+		t.Error("an interrupt of the whole session ends its turn as interrupted")
+	}
+}

@@ -95,7 +95,7 @@ func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
 	case sessionevents.StatusRescheduling:
 		return working(v1alpha1.SessionRescheduling, "the platform is retrying after a transient error")
 	}
-	if MessageInFlight(sess, st) || (st.Status == "" && st.UserMessages > 0) || (st.Status == sessionevents.StatusIdle && !st.TurnEnded()) {
+	if MessageInFlight(sess, st) || OutcomeInFlight(sess, st) || (st.Status == "" && st.UserMessages > 0) || (st.Status == sessionevents.StatusIdle && !st.TurnEnded()) {
 		return working(v1alpha1.SessionRunning, "the agent is working")
 	}
 	if st.Status == sessionevents.StatusIdle && st.StopReason == sessionevents.StopRequiresAction {

@@ -204,3 +204,20 @@ func threadsWait(st *sessionevents.State) (Result, bool) {
 	return Result{Phase: v1alpha1.SessionRequiresAction, TurnComplete: true,
 		Reason: TurnActionRequired, Message: fmt.Sprintf("sub-agent %s waits for %d answer(s), %d in all: see status.pendingActions", who, len(first.Pending), n)}, true
 }
+
+// OutcomeDigest identifies spec.outcome the way the history's copy of it is identified, so the
+// operator can tell whether the session has it.
+func OutcomeDigest(o *v1alpha1.SessionOutcome) string {
+	maxIter := int64(sessionevents.DefaultOutcomeMaxIterations)
+	if o.MaxIterations != nil {
+		maxIter = *o.MaxIterations
+	}
+	return sessionevents.OutcomeDigest(o.Description, o.Rubric, o.RubricFileID, maxIter)
+}
+
+// OutcomeInFlight reports whether spec.outcome is not in the session's history yet: it is still to
+// be sent, or its echo has not arrived. The agent is about to work on it, so the turn is not over.
+func OutcomeInFlight(sess *v1alpha1.Session, st *sessionevents.State) bool {
+	o := sess.Spec.Outcome
+	return o != nil && (st.Outcome == nil || st.Outcome.Digest != OutcomeDigest(o))
+}
