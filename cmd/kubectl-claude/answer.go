@@ -42,7 +42,7 @@ func newConfirmCommand(o *options, allow bool) *cobra.Command {
 				return err
 			}
 			for _, a := range answered {
-				fmt.Fprintf(o.streams.Out, "%s %s (%s) in session %s\n", past, a.EventID, a.ToolName, key.Name)
+				fmt.Fprintf(o.streams.Out, "%s %s (%s) in session %s\n", past, a.EventID, callOf(a.ToolName, a.ThreadID, a.AgentName), key.Name)
 			}
 			return nil
 		},
@@ -81,7 +81,7 @@ func newToolResultCommand(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(o.streams.Out, "answered %s (%s) in session %s\n", action.EventID, action.ToolName, key.Name)
+			fmt.Fprintf(o.streams.Out, "answered %s (%s) in session %s\n", action.EventID, callOf(action.ToolName, action.ThreadID, action.AgentName), key.Name)
 			return nil
 		},
 	}
@@ -89,4 +89,15 @@ func newToolResultCommand(o *options) *cobra.Command {
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "read the tool's output from a file (- for stdin)")
 	cmd.Flags().BoolVar(&isError, "error", false, "mark the result as a failed call")
 	return cmd
+}
+
+// callOf names an answered call: its tool, and the sub-agent thread that made it, if one did.
+func callOf(tool, thread, agent string) string {
+	switch {
+	case thread == "":
+		return tool
+	case agent == "":
+		return tool + " of thread " + thread
+	}
+	return tool + " of sub-agent " + agent + ", thread " + thread
 }
