@@ -42,7 +42,6 @@ func (r *SessionReconciler) sendOutcome(ctx context.Context, sess *v1alpha1.Sess
 	return nil
 }
 
-
 // setSurfaceConditions sets OutcomeMet (with an outcome) and BudgetNearlyUsed (with a budget) from
 // status, and removes each when it no longer applies. A Warning Event goes out when the budget
 // crosses 80 %.

@@ -364,7 +364,6 @@ func (s *Server) endTurn(t *turn) {
 	}
 }
 
-
 // runDirective runs one directive of a scripted prompt.
 func (s *Server) runDirective(t *turn, d directive) flow {
 	switch d.name {
@@ -433,7 +432,6 @@ func (s *Server) slowDirective(t *turn, d directive) flow {
 	}
 	return flowIf(s.sleep(t, dur))
 }
-
 
 // refuseDirective ([[refuse:CATEGORY]]) ends the turn with a refusal; an
 // unknown category is reported as null.

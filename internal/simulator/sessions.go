@@ -58,7 +58,7 @@ type session struct {
 	// user.tool_result, by tool use id (sandbox.go).
 	sandboxWaits map[string]*sandboxWait
 	// threadWaits are sub-agents' tool calls waiting for an answer, by tool use id (threads.go).
-	threadWaits map[string]*threadWait
+	threadWaits  map[string]*threadWait
 	queue        []turnInput
 	budgetPaused bool // idled with budget_reached; user.message is refused
 	// deploymentID is the deployment whose run created the session, if any.
