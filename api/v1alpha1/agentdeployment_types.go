@@ -352,6 +352,9 @@ type AgentDeployment struct {
 	Spec AgentDeploymentSpec `json:"spec"`
 
 	// Status is the observed state of the remote deployment and its runs.
+	// The default marks a new object as not yet observed (observedGeneration -1 before the operator
+	// first writes status), so GitOps tools (kstatus) wait instead of calling it Current.
+	// +kubebuilder:default={"observedGeneration":-1}
 	// +optional
 	Status AgentDeploymentStatus `json:"status,omitempty"`
 }

@@ -1,9 +1,10 @@
 -- Argo CD health check for every claude.anthropic.com kind of managed-agents-operator (Agent,
--- Environment, Vault, Skill, MemoryStore, Session): see docs/gitops.md. It reads what kstatus
--- (Flux) reads, in the same order: status.observedGeneration against metadata.generation, then the
--- Stalled and Reconciling conditions, then Ready. Paused objects are Suspended, and so is a Session
--- whose tool calls wait for an answer (RequiresAction). Argo CD runs custom checks without Lua's
--- string library, so this uses base functions and concatenation only.
+-- Environment, Vault, Skill, MemoryStore, AgentDeployment, Session): see docs/gitops.md. It reads
+-- what kstatus (Flux) reads, in the same order: status.observedGeneration against
+-- metadata.generation, then the Stalled and Reconciling conditions, then Ready. Paused objects are
+-- Suspended, and so are an AgentDeployment whose schedule spec.suspend holds and a Session whose
+-- tool calls wait for an answer (RequiresAction). Argo CD runs custom checks without Lua's string
+-- library, so this uses base functions and concatenation only.
 local function result(status, message)
   return { status = status, message = message }
 end
@@ -61,6 +62,10 @@ end
 
 local ready = conditions["Ready"]
 if ready ~= nil and ready.status == "True" then
+  -- An AgentDeployment whose schedule spec.suspend holds is in line with its spec, and suspended.
+  if obj.spec ~= nil and obj.spec.suspend == true and conditions["Scheduled"] ~= nil then
+    return result("Suspended", conditions["Scheduled"].message)
+  end
   return result("Healthy", ready.message)
 end
 if ready ~= nil then

@@ -159,7 +159,31 @@ func managedKinds() []managedKind {
 				m := o.(*v1alpha1.MemoryStore)
 				m.Spec.APIKeySecretRef, m.Spec.DeletionPolicy = &v1alpha1.SecretKeyReference{Name: key}, v1alpha1.MemoryStoreDeletionPolicy(policy)
 			}},
+		{kind: "AgentDeployment", build: func(ns string) client.Object { return newHealthDeployment(ns, false) },
+			prepare: func(t *testing.T, ns string) { newSessionFixtureIn(t, ns) },
+			set: func(o client.Object, key, policy string) {
+				d := o.(*v1alpha1.AgentDeployment)
+				d.Spec.APIKeySecretRef, d.Spec.DeletionPolicy = &v1alpha1.SecretKeyReference{Name: key}, v1alpha1.AgentDeploymentDeletionPolicy(policy)
+			}},
 	}
+}
+
+// newHealthDeployment is an AgentDeployment of the session fixture's Agent and Environment.
+func newHealthDeployment(ns string, suspend bool) *v1alpha1.AgentDeployment {
+	return &v1alpha1.AgentDeployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "health"}, Spec: v1alpha1.AgentDeploymentSpec{
+		AgentRef: &v1alpha1.AgentReference{Name: "coder"}, EnvironmentRef: &v1alpha1.LocalObjectReference{Name: "env"},
+		Prompt: "report health", Suspend: suspend}}
+}
+
+// TestGitOpsHealthOfSuspendedDeployment: an AgentDeployment whose schedule spec.suspend holds is in
+// line with its spec (kstatus Current) and Suspended in Argo CD, with the Scheduled condition's words.
+func TestGitOpsHealthOfSuspendedDeployment(t *testing.T) {
+	ns := newNamespace(t)
+	newSessionFixtureIn(t, ns)
+	d := newHealthDeployment(ns, true)
+	d.Spec.Schedule = &v1alpha1.DeploymentSchedule{Cron: "0 3 * * *"}
+	create(t, d)
+	waitHealth(t, d, "suspended", expect{kstatus.CurrentStatus, gitops.Suspended, "spec.suspend is true"})
 }
 
 // TestGitOpsHealthOfManagedKinds drives each kind that owns one remote object through its life on

@@ -42,6 +42,8 @@ var stallingReasons = map[string]bool{
 	string(ReasonRemoteArchived):     true,
 	string(ReasonNameConflict):       true,
 	string(ReasonCredentialRejected): true,
+	// An AgentDeployment's schedule stopped by the API after a failed run resumes only at a spec change.
+	string(ReasonPausedByAPI): true,
 }
 
 // setProgress writes Reconciling and Stalled. Both are always present, False when normal, so that
@@ -62,7 +64,8 @@ func setProgress(conds *[]metav1.Condition, generation int64, p progress) {
 }
 
 // managedProgress is the progress of an object of the lifecycle driver (Agent, Environment, Vault,
-// Skill, MemoryStore) from its Ready, Synced and Paused conditions. A stalled object stays stalled
+// Skill, MemoryStore, AgentDeployment) from its Ready, Synced and Paused conditions and any of its
+// own conditions that only a human can turn (stallingKindCondition). A stalled object stays stalled
 // when paused (the pause fixes nothing); otherwise a paused object is done: the operator holds it
 // as the annotation asks, and Ready keeps what the last sync established.
 func managedProgress(conds []metav1.Condition, paused bool) progress {
@@ -76,9 +79,12 @@ func managedProgress(conds []metav1.Condition, paused bool) progress {
 	if notReady && ready != nil {
 		shown = ready
 	}
+	other := stallingKindCondition(conds)
 	switch {
 	case failedSync && stallingReasons[synced.Reason], ready != nil && notReady && stallingReasons[ready.Reason]:
 		return progress{stalled: true, reason: shown.Reason, message: shown.Message}
+	case other != nil:
+		return progress{stalled: true, reason: other.Reason, message: other.Message}
 	case paused:
 		return progress{reason: string(ReasonPaused), message: "annotation " + v1alpha1.AnnotationPaused + " is \"true\": the operator holds this object as it is"}
 	case failedSync || (notReady && ready != nil):
@@ -87,6 +93,22 @@ func managedProgress(conds []metav1.Condition, paused bool) progress {
 		return progress{reconciling: true, reason: string(ReasonProgressing), message: "the operator has not synced this object yet"}
 	}
 	return progress{reason: string(ReasonReconciled), message: ready.Message}
+}
+
+// stallingKindCondition returns a kind's own condition (not Ready, Synced, Paused, Reconciling or
+// Stalled) that is False for a reason only a human can fix, such as an AgentDeployment's Scheduled
+// condition when the API stopped its schedule; nil when there is none.
+func stallingKindCondition(conds []metav1.Condition) *metav1.Condition {
+	for i := range conds {
+		switch c := &conds[i]; c.Type {
+		case v1alpha1.ConditionReady, v1alpha1.ConditionSynced, v1alpha1.ConditionPaused, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled:
+		default:
+			if c.Status == metav1.ConditionFalse && stallingReasons[c.Reason] {
+				return c
+			}
+		}
+	}
+	return nil
 }
 
 // reportManagedProgress sets Reconciling, Stalled and status.observedGeneration of an object of the

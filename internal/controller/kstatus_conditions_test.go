@@ -75,6 +75,12 @@ func TestManagedProgress(t *testing.T) {
 		{reason: "a pause fixes nothing: a stalled object stays stalled",
 			conds: []metav1.Condition{cond(v1alpha1.ConditionReady, "False", ReasonInvalidSpec, "400"),
 				cond(v1alpha1.ConditionSynced, "False", ReasonInvalidSpec, "400")}, paused: true, want: "Stalled/InvalidSpec"},
+		{reason: "an AgentDeployment whose schedule the API stopped after a failed run waits for a spec change: a human",
+			conds: []metav1.Condition{ready, synced, cond(v1alpha1.ConditionScheduled, "False", ReasonPausedByAPI, "the API paused the schedule")},
+			want:  "Stalled/PausedByAPI", msg: "the API paused the schedule"},
+		{reason: "a kind's own condition False for an ordinary reason (a suspended schedule) stalls nothing",
+			conds: []metav1.Condition{ready, synced, cond(v1alpha1.ConditionScheduled, "False", ReasonSuspended, "spec.suspend is true")},
+			want:  "Done/Reconciled"},
 		{reason: "no Ready yet means the operator has not synced",
 			conds: nil, want: "Reconciling/Progressing"},
 	}

@@ -34,7 +34,7 @@ type Health struct {
 
 // Kinds lists every kind that docs/argocd/health.lua checks. A kind added to the API gets a line
 // here and a key in docs/gitops.md; TestDocsMatchScripts fails until they agree with the CRDs.
-var Kinds = []string{"Agent", "Environment", "Vault", "Skill", "MemoryStore", "Session", "AgentDeployment"}
+var Kinds = []string{"Agent", "Environment", "Vault", "Skill", "MemoryStore", "AgentDeployment", "Session"}
 
 // Group is the API group of every kind.
 const Group = "claude.anthropic.com"
