@@ -166,16 +166,14 @@ type SessionStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// Conditions, each meaning one thing: Ready (launched and not failed), Synced (the last call to
-	// the API worked), Paused, ReferencesResolved, Launched, TurnComplete, ActionRequired, Finished
-	// RemoteFieldsSynced (the remote title, metadata and budget match the spec) and ResourcesSynced
-	// (the remote resources and repository tokens match spec.resources and their Secrets).
-
 	// the API worked), Paused, ReferencesResolved, Launched, TurnComplete, ActionRequired, Finished,
-	// RemoteFieldsSynced (the remote title, metadata and budget match the spec), OutcomeMet (with
-	// spec.outcome) and BudgetNearlyUsed (with a budget).
+	// RemoteFieldsSynced (the remote title, metadata and budget match the spec), ResourcesSynced (the
+	// remote resources and repository tokens match spec.resources and their Secrets), OutcomeMet
+	// (with spec.outcome), BudgetNearlyUsed (with a budget), SandboxHealthy (on a SelfHosted
+	// Environment), and Reconciling and Stalled (for kstatus). The bound leaves room above these 15.
 	// +listType=map
 	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:MaxItems=24
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
