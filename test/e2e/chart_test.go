@@ -300,8 +300,9 @@ func TestChartLint(t *testing.T) {
 func TestChartCRDsMatchGenerated(t *testing.T) {
 	bases := filepath.Join(testenv.RepoRoot(), "config", "crd", "bases")
 	files, err := filepath.Glob(filepath.Join(bases, "*.yaml"))
-	if err != nil || len(files) != 6 {
-		t.Fatalf("want 6 CRDs in %s, got %v (%v)", bases, files, err)
+	// One CRD per kind; the exact list is controller-gen's, so only an empty glob is suspect here.
+	if err != nil || len(files) == 0 {
+		t.Fatalf("want the generated CRDs in %s, got %v (%v)", bases, files, err)
 	}
 	shipped, err := filepath.Glob(filepath.Join(suite.ChartDir, "crds", "*"))
 	if err != nil || len(shipped) != len(files) {
