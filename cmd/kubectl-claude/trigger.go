@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -75,37 +73,5 @@ func (o *options) followRun(ctx context.Context, c client.WithWatch, key types.N
 
 // completeDeployments completes the DEPLOYMENT argument with the AgentDeployments in the namespace.
 func (o *options) completeDeployments(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	names, err := o.listNames(cmd.Context(), &v1alpha1.AgentDeploymentList{})
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	return names, cobra.ShellCompDirectiveNoFileComp
-}
-
-// listNames lists the names of the objects of one kind in the current namespace, for completion.
-func (o *options) listNames(ctx context.Context, list client.ObjectList) ([]string, error) {
-	c, err := o.client()
-	if err != nil {
-		return nil, err
-	}
-	ns, err := o.namespace()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-		return nil, err
-	}
-	var names []string
-	err = meta.EachListItem(list, func(obj runtime.Object) error {
-		if o, ok := obj.(client.Object); ok {
-			names = append(names, o.GetName())
-		}
-		return nil
-	})
-	return names, err
+	return o.completeNames(cmd, args, &v1alpha1.AgentDeploymentList{})
 }

@@ -3,12 +3,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
@@ -61,26 +59,5 @@ new secret values from its Secrets. No secret value is ever shown.`,
 
 // completeVaults completes the VAULT argument with the Vaults in the namespace.
 func (o *options) completeVaults(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	c, err := o.client()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	ns, err := o.namespace()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
-	defer cancel()
-	list := &v1alpha1.VaultList{}
-	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	names := make([]string, 0, len(list.Items))
-	for _, v := range list.Items {
-		names = append(names, v.Name)
-	}
-	return names, cobra.ShellCompDirectiveNoFileComp
+	return o.completeNames(cmd, args, &v1alpha1.VaultList{})
 }
