@@ -33,7 +33,8 @@ import (
 //   - status/small: the same patch on a Session whose status has only an id and a phase;
 //   - event: one Kubernetes Event for a session event, as the pump writes it.
 //
-// Run it with `go test -run '^$' -bench . ./bench/apiserver` (it starts its own control plane).
+// Run it with `go test -run '^$' -bench . ./bench/apiserver` (it starts its own control plane);
+// APISERVER_PROFILE_DIR also saves a kube-apiserver CPU profile of each (profile_test.go).
 func BenchmarkAPIServerWrite(b *testing.B) {
 	env, err := testenv.Start()
 	if err != nil {
@@ -58,6 +59,7 @@ func BenchmarkAPIServerWrite(b *testing.B) {
 	small := createSession(ctx, b, env.Client, "small", v1alpha1.SessionStatus{ID: "sesn_1", Phase: v1alpha1.SessionRunning})
 	for _, sess := range []*v1alpha1.Session{full, small} {
 		b.Run("status/"+sess.Name, func(b *testing.B) {
+			profileAPIServer(b, env.Config, "status-"+sess.Name)
 			perWrite(b, apiserver, etcd, func(i int) error {
 				patch := fmt.Sprintf(`{"status":{"eventCount":%d,"lastEventID":"sevt_%d"}}`, 1000+i, 1000+i)
 				return sessions.Patch(types.MergePatchType).Namespace("bench").Resource("sessions").Name(sess.Name).
@@ -66,6 +68,7 @@ func BenchmarkAPIServerWrite(b *testing.B) {
 		})
 	}
 	b.Run("event", func(b *testing.B) {
+		profileAPIServer(b, env.Config, "event")
 		perWrite(b, apiserver, etcd, func(i int) error {
 			return env.Client.Create(ctx, sessionEvent(i))
 		})
