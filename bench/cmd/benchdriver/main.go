@@ -161,17 +161,11 @@ func run(ctx context.Context, cfg config) (err error) {
 	logf("bench: %d CPUs, load average %.2f; sizes: launch %d, scale %d, %.0f events/s for %s, steady %s (resync %s)",
 		cpus, load0, cfg.Launch, cfg.Scale, cfg.Rate, cfg.LoadDuration, cfg.Steady, cfg.Resync)
 	r := &runner{cfg: cfg, obs: newObserver()}
-	r.dir, err = os.MkdirTemp("", "bench-")
-	if err != nil {
+	var removeDir func(*error)
+	if r.dir, removeDir, err = runDir("bench-", cfg.keep); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil || cfg.keep {
-			logf("bench: logs kept in %s", r.dir)
-			return
-		}
-		_ = os.RemoveAll(r.dir)
-	}()
+	defer removeDir(&err)
 	defer r.stopAll()
 	if err := r.setup(ctx); err != nil {
 		return err
@@ -311,4 +305,20 @@ func gitCommit() (string, bool) {
 	}
 	status, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
 	return strings.TrimSpace(string(out)), len(strings.TrimSpace(string(status))) > 0
+}
+
+// runDir makes the folder of one run's logs. Its remove keeps it when the run failed (the logs
+// are what explains the failure) or when -keep asks for it, and says where it is.
+func runDir(prefix string, keep bool) (dir string, remove func(runErr *error), err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func(runErr *error) {
+		if *runErr != nil || keep {
+			logf("bench: logs kept in %s", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	}, nil
 }

@@ -106,16 +106,11 @@ func runSandbox(ctx context.Context, cfg config) (err error) {
 	load, cpus := proc.LoadAverage()
 	logf("sandbox: %d CPUs, load average %.2f; %d self-hosted Sessions at once", cpus, load, cfg.sandboxSessions)
 	r := &sandboxRun{cfg: cfg, pods: map[string]*podObs{}}
-	if r.dir, err = os.MkdirTemp("", "bench-sandbox-"); err != nil {
+	var removeDir func(*error)
+	if r.dir, removeDir, err = runDir("bench-sandbox-", cfg.keep); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil || cfg.keep {
-			logf("bench: logs kept in %s", r.dir)
-			return
-		}
-		_ = os.RemoveAll(r.dir)
-	}()
+	defer removeDir(&err)
 	defer r.stop()
 	if err := r.setup(ctx); err != nil {
 		return err
