@@ -50,6 +50,12 @@ const (
 	// Secret or key, or the API's refusal, named in the message. The session goes on; the resources
 	// are tried again when the spec or the Secret changes, or at the next resync.
 	ConditionResourcesSynced = "ResourcesSynced"
+	// ConditionAttachmentsResolved is False while the next user message to send (the prompt, before
+	// the launch, or a follow-up) cannot be sent because of one of its spec.attachments: its ConfigMap
+	// or key is missing, or its data is too large or not what its mediaType says. The message waits,
+	// nothing is sent, and it goes out once the ConfigMap is fixed. True once the attachments of the
+	// next message could be read. Set only on Sessions with spec.attachments.
+	ConditionAttachmentsResolved = "AttachmentsResolved"
 )
 
 // ConditionTurnComplete is True once the agent stopped and waits for you: its turn ended with

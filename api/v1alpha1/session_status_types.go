@@ -168,9 +168,10 @@ type SessionStatus struct {
 	// Conditions, each meaning one thing: Ready (launched and not failed), Synced (the last call to
 	// the API worked), Paused, ReferencesResolved, Launched, TurnComplete, ActionRequired, Finished,
 	// RemoteFieldsSynced (the remote title, metadata and budget match the spec), ResourcesSynced (the
-	// remote resources and repository tokens match spec.resources and their Secrets), OutcomeMet
-	// (with spec.outcome), BudgetNearlyUsed (with a budget), SandboxHealthy (on a SelfHosted
-	// Environment), and Reconciling and Stalled (for kstatus). The bound leaves room above these 15.
+	// remote resources and repository tokens match spec.resources and their Secrets),
+	// AttachmentsResolved (with spec.attachments), OutcomeMet (with spec.outcome), BudgetNearlyUsed
+	// (with a budget), SandboxHealthy (on a SelfHosted Environment), and Reconciling and Stalled (for
+	// kstatus). The bound leaves room above these 16.
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=24

@@ -52,6 +52,10 @@ const (
 // +kubebuilder:validation:XValidation:rule="has(self.externalID) == has(oldSelf.externalID) && (!has(self.externalID) || self.externalID == oldSelf.externalID)",message="spec.externalID is immutable"
 // +kubebuilder:validation:XValidation:rule="!has(self.externalID) || (!has(self.prompt) && !has(self.resources) && !has(self.vaultIDs) && !has(self.vaultRefs) && !has(self.budget))",message="spec.externalID follows a session that exists already: prompt, resources, vaultIDs, vaultRefs and budget are fixed at its creation and cannot be set"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.messages) || (has(self.messages) && size(self.messages) >= size(oldSelf.messages) && self.messages.slice(0, size(oldSelf.messages)) == oldSelf.messages)",message="spec.messages is append-only: existing messages cannot be changed or removed"
+// +kubebuilder:validation:XValidation:rule="!has(self.attachments) || self.attachments.all(a, a.message <= (has(self.messages) ? size(self.messages) : 0))",message="spec.attachments[].message must be 0 (spec.prompt) or the position of an entry of spec.messages (1 for the first)"
+// +kubebuilder:validation:XValidation:rule="!has(self.attachments) || has(self.prompt) || self.attachments.all(a, a.message != 0)",message="spec.attachments[].message 0 attaches to spec.prompt, which is not set"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalID) || !has(self.attachments)",message="spec.attachments cannot be set with spec.externalID: a followed session takes text messages only"
+// +kubebuilder:validation:XValidation:rule="(has(self.attachments) ? self.attachments.filter(a, a.message <= (has(oldSelf.messages) ? size(oldSelf.messages) : 0)) : []) == (has(oldSelf.attachments) ? oldSelf.attachments : [])",message="spec.attachments: the attachments of spec.prompt and of messages already in spec.messages cannot be added, changed or removed (they may have been sent); attach to a message in the update that appends it"
 type SessionSpec struct {
 	// AgentRef names an Agent in this namespace. The Session waits until it is Ready. Set this or agentID.
 	// +optional
@@ -110,6 +114,14 @@ type SessionSpec struct {
 	// +listType=atomic
 	// +optional
 	Messages []string `json:"messages,omitempty"`
+
+	// Attachments are images and documents sent with the prompt (message 0) or with a follow-up
+	// message (message n is spec.messages[n-1]), each with the message it names. Append-only like
+	// messages: attach to a message in the same update that appends it. At most 100.
+	// +kubebuilder:validation:MaxItems=100
+	// +listType=atomic
+	// +optional
+	Attachments []MessageAttachment `json:"attachments,omitempty"`
 
 	// Resources mounted into the session's container: GitHub repositories, files and memory stores.
 	// At most 20. After the Session is created, files can be added and removed; repositories and memory

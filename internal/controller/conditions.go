@@ -80,6 +80,11 @@ const (
 	ReasonTokenRotated Reason = "TokenRotated"
 	// ReasonOutcomeSent: spec.outcome was sent to the session as user.define_outcome.
 	ReasonOutcomeSent Reason = "OutcomeSent"
+	// ReasonAttachmentTooLarge and ReasonInvalidAttachment: an attachment of the next message is
+	// over a size bound, or its data is not what its mediaType says; the message waits
+	// (AttachmentsResolved). A missing ConfigMap or key gives ReasonConfigMapNotFound.
+	ReasonAttachmentTooLarge Reason = "AttachmentTooLarge"
+	ReasonInvalidAttachment  Reason = "InvalidAttachment"
 )
 
 // setCondition sets a condition with the object's generation and reports whether it made a

@@ -38,6 +38,9 @@ type SessionReconciler struct {
 	resync *resyncTracker
 	// statusPatcher writes status without decoding the answer; nil uses the client.
 	statusPatcher *statusPatcher
+	// reader reads the ConfigMaps of attachments straight from the API server: the operator caches
+	// only their metadata.
+	reader client.Reader
 }
 
 // sessionScope is one reconcile of one Session: the object as read, the object being changed, and

@@ -34,7 +34,11 @@ func (r *SessionReconciler) interact(ctx context.Context, s *sessionScope, api m
 	if err := r.sendOutcome(ctx, sess, api, snap); err != nil {
 		return r.sendFailed(sess, err)
 	}
-	if err := r.sendNextMessage(ctx, sess, api, stream, snap); err != nil {
+	next, err := r.nextMessage(ctx, sess, snap)
+	if err != nil {
+		return err // reading an attachment's ConfigMap failed: nothing was sent
+	}
+	if err := r.sendNextMessage(ctx, sess, api, stream, next); err != nil {
 		return r.sendFailed(sess, err)
 	}
 	return nil
@@ -49,17 +53,41 @@ func reconcileMessagesSent(sess *v1alpha1.Session, snap *sessionstream.Snapshot)
 	sess.Status.MessagesSent = int32(min(sent, len(sess.Spec.Messages)))
 }
 
-func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionstream.Stream, snap *sessionstream.Snapshot) error {
+// pendingMessage is the next follow-up message, ready to send: its index in spec.messages and event.
+type pendingMessage struct {
+	index int
+	event anthropic.BetaManagedAgentsEventParamsUnion
+}
+
+// nextMessage returns the follow-up message to send now, with its attachments read, or nil when
+// there is none: all are sent, one is in flight, the agent's turn is not over, or an attachment
+// keeps it waiting (AttachmentsResolved says why). The error is a failed read of a ConfigMap.
+func (r *SessionReconciler) nextMessage(ctx context.Context, sess *v1alpha1.Session, snap *sessionstream.Snapshot) (*pendingMessage, error) {
 	next := int(sess.Status.MessagesSent)
 	if next >= len(sess.Spec.Messages) || sessionstatus.MessageInFlight(sess, &snap.State) || !readyForMessage(sess, snap) {
+		return nil, nil
+	}
+	ev, err := r.messageEvent(ctx, sess, next+1, sess.Spec.Messages[next])
+	if r.attachmentsBlocked(ctx, sess, next+1, err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	attachmentsResolved(sess, next+1)
+	return &pendingMessage{index: next, event: ev}, nil
+}
+
+func (r *SessionReconciler) sendNextMessage(ctx context.Context, sess *v1alpha1.Session, api managedagents.Client, stream *sessionstream.Stream, msg *pendingMessage) error {
+	if msg == nil {
 		return nil
 	}
-	if err := api.SendEvents(ctx, sess.Status.ID, managedagents.MessageEvent(sess.Spec.Messages[next])); err != nil {
+	if err := api.SendEvents(ctx, sess.Status.ID, msg.event); err != nil {
 		return err
 	}
-	sess.Status.MessagesSent = int32(next + 1)
-	stream.NoteSent(next + 1)
-	logf.FromContext(ctx).Info("Sent follow-up message", "sessionID", sess.Status.ID, "index", next)
+	sess.Status.MessagesSent = int32(msg.index + 1)
+	stream.NoteSent(msg.index + 1)
+	logf.FromContext(ctx).Info("Sent follow-up message", "sessionID", sess.Status.ID, "index", msg.index)
 	return nil
 }
 

@@ -45,6 +45,9 @@ func (r *SessionReconciler) launch(ctx context.Context, s *sessionScope, neverLa
 		return r.failed(s, err)
 	}
 	remote, created, err := r.findOrCreate(ctx, api, sess, in, neverLaunched)
+	if r.attachmentsBlocked(ctx, sess, 0, err) {
+		return ctrl.Result{}, nil // Pending; the ConfigMap watch brings the Session back
+	}
 	if err != nil {
 		if f := classifyFailure(err); f.reason == ReasonInvalidSpec || f.reason == ReasonRemoteNotFound {
 			setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionLaunched, metav1.ConditionFalse, ReasonLaunchFailed, f.message)
@@ -84,10 +87,15 @@ func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.
 			return found, false, err
 		}
 	}
+	var err error
+	if in.PromptAttachments, err = r.attachmentData(ctx, sess, 0); err != nil {
+		return nil, false, err
+	}
 	params, err := managedagents.NewSessionParams(&sess.Spec, in, ownerMetadata(sess))
 	if err != nil {
 		return nil, false, err
 	}
+	attachmentsResolved(sess, 0)
 	remote, err := api.CreateSession(ctx, params)
 	if err != nil {
 		return nil, false, err

@@ -63,6 +63,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 		Recorder:    countingRecorder{mgr.GetEventRecorder("session-controller")}, Pump: pump,
 		DeleteTimeout: sopts.DeleteTimeout,
 		resync:        newResyncTracker(opts.ResyncPeriod),
+		reader:        mgr.GetAPIReader(),
 	}
 	patcher, err := newStatusPatcher(mgr)
 	if err != nil {
@@ -84,6 +85,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 			keys := refMapper{client: c, newList: list, index: indexAPIKeySecret, defaultSecret: opts.DefaultAPIKeySecret}.requests(ctx, o)
 			return append(keys, refMapper{client: c, newList: list, index: indexSecretRefs, keep: followsSecrets}.requests(ctx, o)...)
 		})).
+		WatchesMetadata(&corev1.ConfigMap{}, refMapper{client: c, newList: list, index: indexAttachmentConfigMaps, keep: mayStillSend}.handler()).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(sandbox.SessionsOfPod(c))).
 		WatchesRawSource(source.Channel(pump.Wakes(), &handler.EnqueueRequestForObject{})).
 		WatchesRawSource(source.Channel(pump.Refreshes(), enqueueAtLowPriority())).
@@ -108,6 +110,7 @@ func indexSessions(ctx context.Context, mgr ctrl.Manager) error {
 			}
 			return []string{s.Spec.EnvironmentRef.Name}
 		},
+		indexAttachmentConfigMaps: attachmentConfigMaps,
 		indexSecretRefs: func(s *v1alpha1.Session) []string {
 			var names []string
 			for _, res := range s.Spec.Resources {

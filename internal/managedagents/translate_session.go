@@ -31,10 +31,14 @@ type SessionInputs struct {
 	// MemoryStoreIDs maps the index of a spec.resources entry with a memoryStoreRef to the
 	// MemoryStore's remote id.
 	MemoryStoreIDs map[int]string
+	// PromptAttachments holds the data read from the ConfigMaps of the prompt's attachments, by
+	// index in spec.attachments.
+	PromptAttachments map[int][]byte
 }
 
 // NewSessionParams translates a SessionSpec into the create request. spec.prompt, when set, becomes
-// the single initial user.message, so the agent starts in the same call that creates the session.
+// the single initial user.message, with its attachments (their ConfigMap data in in.PromptAttachments),
+// so the agent starts in the same call that creates the session.
 func NewSessionParams(spec *v1alpha1.SessionSpec, in SessionInputs, owner map[string]string) (anthropic.BetaSessionNewParams, error) {
 	p := anthropic.BetaSessionNewParams{
 		EnvironmentID: in.EnvironmentID,
@@ -67,7 +71,11 @@ func NewSessionParams(spec *v1alpha1.SessionSpec, in SessionInputs, owner map[st
 		}
 	}
 	if spec.Prompt != "" {
-		p.InitialEvents = []anthropic.BetaSessionNewParamsInitialEventUnion{{OfUserMessage: userMessage(spec.Prompt)}}
+		content, err := MessageContent(spec, 0, spec.Prompt, in.PromptAttachments)
+		if err != nil {
+			return anthropic.BetaSessionNewParams{}, err
+		}
+		p.InitialEvents = []anthropic.BetaSessionNewParamsInitialEventUnion{{OfUserMessage: &anthropic.BetaManagedAgentsUserMessageEventParams{Content: content}}}
 	}
 	return p, nil
 }
@@ -117,11 +125,6 @@ func userMessage(text string) *anthropic.BetaManagedAgentsUserMessageEventParams
 	return &anthropic.BetaManagedAgentsUserMessageEventParams{
 		Content: []anthropic.BetaManagedAgentsUserMessageEventParamsContentUnion{{OfText: &anthropic.BetaManagedAgentsTextBlockParam{Text: text}}},
 	}
-}
-
-// MessageEvent is a user.message event with one text block.
-func MessageEvent(text string) anthropic.BetaManagedAgentsEventParamsUnion {
-	return anthropic.BetaManagedAgentsEventParamsUnion{OfUserMessage: userMessage(text)}
 }
 
 // ToolConfirmationEvent answers a pending always_ask tool call with allow, or deny and its message.

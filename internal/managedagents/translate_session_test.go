@@ -82,7 +82,7 @@ func TestSendEventsWireJSON(t *testing.T) {
 		event anthropic.BetaManagedAgentsEventParamsUnion
 		want  string
 	}{
-		{"message", MessageEvent("hi"), `{"type":"user.message","content":[{"type":"text","text":"hi"}]}`},
+		{"message", mustEvent(MessageEvent(&v1alpha1.SessionSpec{}, 1, "hi", nil)), `{"type":"user.message","content":[{"type":"text","text":"hi"}]}`},
 		{"deny with message", ToolConfirmationEvent(v1alpha1.ToolConfirmation{ToolUseID: "sevt_1", Decision: v1alpha1.ConfirmationDeny, Message: "no"}),
 			`{"type":"user.tool_confirmation","tool_use_id":"sevt_1","result":"deny","deny_message":"no"}`},
 		{"allow", ToolConfirmationEvent(v1alpha1.ToolConfirmation{ToolUseID: "sevt_3", Decision: v1alpha1.ConfirmationAllow}),

@@ -248,8 +248,12 @@ func parseContent(o jobj, required bool, kinds ...string) ([]any, []string, *api
 				return nil, nil, err
 			}
 			texts = append(texts, text)
-		case "image", "document":
-			if _, err := b.reqObj("source"); err != nil {
+		case "image":
+			if err := parseImageBlock(b); err != nil {
+				return nil, nil, err
+			}
+		case "document":
+			if err := parseDocumentBlock(b); err != nil {
 				return nil, nil, err
 			}
 		case "search_result":
