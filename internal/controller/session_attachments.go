@@ -107,7 +107,12 @@ func (r *SessionReconciler) attachmentsBlocked(ctx context.Context, sess *v1alph
 		return false
 	}
 	msg := sessionevents.Truncate(fmt.Sprintf("%s waits, nothing of it is sent: %v", messageName(n), err), v1alpha1.MaxErrorMessageBytes)
-	if setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionAttachmentsResolved, metav1.ConditionFalse, reason, msg) {
+	transition := setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionAttachmentsResolved, metav1.ConditionFalse, reason, msg)
+	// A reconcile that reads a cache older than this process's status write sees no condition yet:
+	// memory keeps that from warning twice about the same thing.
+	key, warning := client.ObjectKeyFromObject(sess), string(reason)+"\x00"+msg
+	if transition && r.memory.get(key, sess.UID).attachmentWarning != warning {
+		r.memory.update(key, sess.UID, func(m *sessionMemory) { m.attachmentWarning = warning })
 		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, string(reason), "SendMessage", "%s", msg)
 		logf.FromContext(ctx).Info("A message waits for its attachments", "message", n, "reason", reason, "detail", err.Error())
 	}
@@ -115,10 +120,11 @@ func (r *SessionReconciler) attachmentsBlocked(ctx context.Context, sess *v1alph
 }
 
 // attachmentsResolved records that the attachments of message n were read, on Sessions that have any.
-func attachmentsResolved(sess *v1alpha1.Session, n int) {
+func (r *SessionReconciler) attachmentsResolved(sess *v1alpha1.Session, n int) {
 	if len(sess.Spec.Attachments) == 0 {
 		return
 	}
+	r.memory.update(client.ObjectKeyFromObject(sess), sess.UID, func(m *sessionMemory) { m.attachmentWarning = "" })
 	setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionAttachmentsResolved, metav1.ConditionTrue, ReasonResolved,
 		"the attachments of "+messageName(n)+" were read")
 }

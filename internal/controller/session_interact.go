@@ -74,7 +74,7 @@ func (r *SessionReconciler) nextMessage(ctx context.Context, sess *v1alpha1.Sess
 	if err != nil {
 		return nil, err
 	}
-	attachmentsResolved(sess, next+1)
+	r.attachmentsResolved(sess, next+1)
 	return &pendingMessage{index: next, event: ev}, nil
 }
 

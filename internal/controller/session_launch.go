@@ -95,7 +95,7 @@ func (r *SessionReconciler) findOrCreate(ctx context.Context, api managedagents.
 	if err != nil {
 		return nil, false, err
 	}
-	attachmentsResolved(sess, 0)
+	r.attachmentsResolved(sess, 0)
 	remote, err := api.CreateSession(ctx, params)
 	if err != nil {
 		return nil, false, err

@@ -29,6 +29,9 @@ type sessionMemory struct {
 	sentOutcome string
 	// seenUpdates is the number of session.updated events already answered with a drift check.
 	seenUpdates int
+	// attachmentWarning is the reason and message of the Warning last sent about a message held
+	// back by its attachments, until one is sent again.
+	attachmentWarning string
 }
 
 // sessionMemories holds one sessionMemory per Session, keyed by name: a Session that is gone by any

@@ -298,7 +298,7 @@ func invalidCases() []invalidCase {
 			update: []mutation{set("spec.budget.maxListCostUSD", "4.99")}, wantField: "spec.budget.maxListCostUSD cannot be lowered"},
 		{name: "vault ids added after launch", why: "the API takes vaults at creation only", base: baseSession,
 			update: []mutation{set("spec.vaultIDs", []any{"vlt_1"})}, wantField: "spec.vaultIDs is immutable"},
-	}, append(credentialAndContentCases(), deploymentCases()...)...)
+	}, append(append(credentialAndContentCases(), deploymentCases()...), attachmentCases()...)...)
 }
 
 // TestInvalidManifestsAreRejectedNamingTheField proves that admission, not the controller, stops bad

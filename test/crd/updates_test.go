@@ -27,6 +27,13 @@ func TestAllowedSessionUpdates(t *testing.T) {
 		{"answer a confirmation", baseSession, []mutation{set("spec.toolConfirmations", yamlValue(`v: [{toolUseID: sevt_1, decision: Deny, message: "not now"}]`))}},
 		{"answer a custom tool", baseSession, []mutation{set("spec.customToolResults", yamlValue(`v: [{toolUseID: sevt_2, text: done}]`))}},
 		{"add a file", baseSession, []mutation{set("spec.resources", yamlValue(`v: [{file: {fileID: file_1}}]`))}},
+		{"append a message with an attachment", baseSessionWithAttachments, []mutation{
+			set("spec.messages", []any{"Now read the report", "And this diagram"}),
+			set("spec.attachments", yamlValue(`v: [{message: 0, type: Image, configMapKeyRef: {name: charts, key: q3.png}, mediaType: image/png},
+				{message: 1, type: Document, fileID: file_011, title: Q3 report}, {message: 2, type: Image, url: "https://example.com/d.png"}]`))}},
+		{"first attachment with an appended message", baseSession, []mutation{
+			set("spec.messages", []any{"first", "read this"}),
+			set("spec.attachments", yamlValue(`v: [{message: 2, type: Document, text: "the notes", title: notes}]`))}},
 		{"remove a file, add another", baseSessionWithResources, []mutation{set("spec.resources", yamlValue(
 			`v: [{githubRepository: {url: "https://github.com/acme/app", tokenSecretRef: {name: github, key: token}}}, {memoryStore: {memoryStoreRef: {name: team-memory}}}, {file: {fileID: file_2}}]`))}},
 		{"point a repository at another token Secret", baseSessionWithResources, []mutation{set("spec.resources", yamlValue(
