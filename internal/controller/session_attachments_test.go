@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/controller"
@@ -239,6 +241,34 @@ func TestMessageWithAttachmentAfterALostResponseIsSentOnce(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if msgs := remoteUserMessages(t, sess.Status.ID); len(msgs) != 2 {
 		t.Errorf("%d user messages in the remote history, want 2: the prompt and the message with its image, once", len(msgs))
+	}
+}
+
+// TestAttachmentSampleRuns: the attachments sample (a ConfigMap and a Session) runs against the
+// simulator: the prompt goes out with the sample's PNG, the follow-up with its inline document.
+func TestAttachmentSampleRuns(t *testing.T) {
+	f := newSessionFixture(t)
+	sess := &v1alpha1.Session{}
+	for _, doc := range sampleDocs(t, "attachments/claude_v1alpha1_session_attachments.yaml") {
+		var into client.Object = sess
+		if strings.Contains(doc, "kind: ConfigMap") {
+			into = &corev1.ConfigMap{}
+		}
+		if err := yaml.UnmarshalStrict([]byte(doc), into); err != nil {
+			t.Fatal(err)
+		}
+		into.SetNamespace(f.ns)
+		if into == client.Object(sess) {
+			sess.Spec.EnvironmentRef.Name = "env" // the fixture's Environment stands in for python-dev
+		}
+		create(t, into)
+	}
+	sess = waitSession(t, client.ObjectKeyFromObject(sess), "both turns", func(s *v1alpha1.Session) bool {
+		return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 1
+	})
+	msgs := remoteUserMessages(t, sess.Status.ID)
+	if len(msgs) != 2 || msgs[0][0].Source.MediaType != "image/png" || msgs[1][0].Type != "document" || msgs[1][0].Source.Type != "text" {
+		t.Errorf("remote user messages %+v, want the prompt with the PNG, then the message with the notes", msgs)
 	}
 }
 
