@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
@@ -111,20 +112,21 @@ func Footer(sess *v1alpha1.Session, styler Styler) string {
 func PendingHints(sess *v1alpha1.Session) []string {
 	var hints []string
 	for _, p := range sess.Status.PendingActions {
-		call := p.ToolName
-		if p.Input != "" {
-			call += " " + p.Input
-		}
-		switch p.Kind {
-		case v1alpha1.PendingCustomToolResult:
-			hints = append(hints, fmt.Sprintf("%s waits for a result of %s: kubectl claude tool-result %s %s --text TEXT",
-				p.EventID, call, sess.Name, p.EventID))
-		default:
-			hints = append(hints, fmt.Sprintf("%s waits for confirmation of %s: kubectl claude approve %s %s (or deny)",
-				p.EventID, call, sess.Name, p.EventID))
-		}
+		hints = append(hints, pendingHint(sess.Name, p))
 	}
 	return hints
+}
+
+// pendingHint tells how to answer one pending action of the named session.
+func pendingHint(session string, p v1alpha1.PendingAction) string {
+	call := p.ToolName
+	if p.Input != "" {
+		call += " " + p.Input
+	}
+	if p.Kind == v1alpha1.PendingCustomToolResult {
+		return fmt.Sprintf("%s waits for a result of %s: kubectl claude tool-result %s %s --text TEXT", p.EventID, call, session, p.EventID)
+	}
+	return fmt.Sprintf("%s waits for confirmation of %s: kubectl claude approve %s %s (or deny)", p.EventID, call, session, p.EventID)
 }
 
 // StatusView is the machine-readable form of `kubectl claude status`.
@@ -148,6 +150,28 @@ type StatusView struct {
 	LastError        *v1alpha1.SessionError   `json:"lastError,omitempty"`
 	// Sandbox is the sandbox Pod of a session on a SelfHosted Environment.
 	Sandbox *v1alpha1.SessionSandbox `json:"sandbox,omitempty"`
+	// Threads are the sub-agent threads of a multi-agent session.
+	Threads []v1alpha1.SessionThread `json:"threads,omitempty"`
+	// Outcome is the outcome the session works toward and the grader's verdicts.
+	Outcome *v1alpha1.SessionOutcomeStatus `json:"outcome,omitempty"`
+	// OutcomeMet is the OutcomeMet condition, present with spec.outcome.
+	OutcomeMet *ConditionView `json:"outcomeMet,omitempty"`
+}
+
+// ConditionView is a condition's status, reason and message.
+type ConditionView struct {
+	Status  metav1.ConditionStatus `json:"status"`
+	Reason  string                 `json:"reason,omitempty"`
+	Message string                 `json:"message,omitempty"`
+}
+
+// conditionView is the view of the condition of this type, or nil without one.
+func conditionView(conds []metav1.Condition, condType string) *ConditionView {
+	c := meta.FindStatusCondition(conds, condType)
+	if c == nil {
+		return nil
+	}
+	return &ConditionView{Status: c.Status, Reason: c.Reason, Message: c.Message}
 }
 
 // NewStatusView extracts the status view of a session.
@@ -157,7 +181,7 @@ func NewStatusView(sess *v1alpha1.Session) StatusView {
 		Name: sess.Name, Namespace: sess.Namespace, Agent: agentName(sess), Environment: environmentName(sess),
 		RemoteID: st.ID, Phase: st.Phase, Paused: v1alpha1.IsPaused(sess.Annotations), StopReason: st.StopReason, Usage: st.Usage, PendingActions: st.PendingActions,
 		MessagesSent: st.MessagesSent, Messages: len(sess.Spec.Messages), LastAgentMessage: st.LastAgentMessage, LastError: st.LastError,
-		Sandbox: st.Sandbox,
+		Sandbox: st.Sandbox, Threads: st.Threads, Outcome: st.Outcome, OutcomeMet: conditionView(st.Conditions, v1alpha1.ConditionOutcomeMet),
 	}
 	if cond := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionTurnComplete); cond != nil {
 		v.TurnComplete, v.TurnReason, v.Message = cond.Status == "True", cond.Reason, cond.Message
@@ -185,11 +209,7 @@ func environmentName(sess *v1alpha1.Session) string {
 func StatusText(sess *v1alpha1.Session, styler Styler, now time.Time) string {
 	v := NewStatusView(sess)
 	var b strings.Builder
-	field := func(name, value string) {
-		if value != "" {
-			fmt.Fprintf(&b, "%-14s%s\n", name+":", value)
-		}
-	}
+	field := fieldWriter{b: &b, width: labelColumn}.field
 	field("Name", v.Name)
 	field("Namespace", v.Namespace)
 	field("Agent", withID(v.Agent, sess.Status.AgentID))
@@ -213,18 +233,32 @@ func StatusText(sess *v1alpha1.Session, styler Styler, now time.Time) string {
 	for _, l := range sandboxLines(v.Sandbox, now) {
 		field(l[0], l[1])
 	}
+	writeOutcome(&b, sess, styler)
+	writeThreads(&b, sess, styler)
 	writePending(&b, sess, styler)
 	return b.String()
 }
 
-// writePending lists pending actions with how to answer them.
+// writePending lists the pending actions that no thread of the Threads section lists, with how
+// to answer them.
 func writePending(b *strings.Builder, sess *v1alpha1.Session, styler Styler) {
-	if len(sess.Status.PendingActions) == 0 {
+	listed := threadActions(sess)
+	var hints []string
+	for _, p := range sess.Status.PendingActions {
+		if !listed[p.EventID] {
+			hints = append(hints, pendingHint(sess.Name, p))
+		}
+	}
+	switch {
+	case len(hints) == 0 && len(listed) > 0:
+		b.WriteString("Pending actions: none besides the threads' above\n")
+		return
+	case len(hints) == 0:
 		b.WriteString("Pending actions: none\n")
 		return
 	}
 	b.WriteString("Pending actions:\n")
-	for _, hint := range PendingHints(sess) {
+	for _, hint := range hints {
 		b.WriteString("  " + styler.Style(hint, styleMagenta) + "\n")
 	}
 }

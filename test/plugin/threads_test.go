@@ -4,12 +4,16 @@ package plugin_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/plugin"
 )
 
 // TestApproveASubagentsConfirmation proves a multi-agent session's sub-agent that asks for a
@@ -38,9 +42,32 @@ func TestApproveASubagentsConfirmation(t *testing.T) {
 		t.Fatalf("pending action %+v, thread %+v", action, thread)
 	}
 
+	// status lists the thread with its pending action and the command that answers it, once.
+	waiting := mustRun(t, "status", name)
+	assertInOrder(t, waiting.stdout,
+		"Threads:\n",
+		"  "+thread.ID+"  reviewer  "+thread.Status,
+		"    "+action.EventID+" waits for confirmation of bash ",
+		": kubectl claude approve "+name+" "+action.EventID+" (or deny)\n",
+		"Pending actions: none besides the threads' above\n",
+	)
+	var view plugin.StatusView
+	if err := json.Unmarshal([]byte(mustRun(t, "status", name, "-o", "json").stdout), &view); err != nil {
+		t.Fatal(err)
+	}
+	if len(view.Threads) != 1 || view.Threads[0].ID != thread.ID || len(view.Threads[0].PendingActions) != 1 || view.Threads[0].PendingActions[0] != action.EventID {
+		t.Errorf("status -o json carries the thread and its pending action: %+v", view.Threads)
+	}
+
 	approved := mustRun(t, "approve", name)
 	assertContains(t, approved.stdout, "approved "+action.EventID+" (bash of sub-agent reviewer, thread "+thread.ID+") in session "+name)
 	waitPhase(t, name, v1alpha1.SessionSucceeded)
+
+	done := mustRun(t, "status", name)
+	assertContains(t, done.stdout, "Threads:\n  "+thread.ID+"  reviewer  ", "Pending actions: none\n")
+	if strings.Contains(done.stdout, action.EventID+" waits") {
+		t.Errorf("an answered action still shows as waiting:\n%s", done.stdout)
+	}
 
 	logs := mustRun(t, "logs", name)
 	assertInOrder(t, logs.stdout,
@@ -52,4 +79,51 @@ func TestApproveASubagentsConfirmation(t *testing.T) {
 		"subagent  from reviewer ("+thread.ID+"): Ran `make lint`",
 		"agent     echo: review the change",
 	)
+}
+
+// TestStatusShowsTheOutcome proves `status` shows an outcome the grader judged twice (needs_revision,
+// then satisfied): the description, the iteration, each verdict with its explanation and the
+// result with the OutcomeMet condition, in text and in -o yaml. The session has no prompt: the
+// outcome's definition starts its turn.
+func TestStatusShowsTheOutcome(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	maxIterations := int64(3)
+	sess := &v1alpha1.Session{ObjectMeta: metav1.ObjectMeta{Namespace: teamNS, GenerateName: agentName + "-"}, Spec: v1alpha1.SessionSpec{
+		AgentRef: &v1alpha1.AgentReference{Name: agentName}, EnvironmentRef: &v1alpha1.LocalObjectReference{Name: envName},
+		Outcome: &v1alpha1.SessionOutcome{Description: "[[outcome:needs_revision,satisfied]] a green build", Rubric: "every test passes", MaxIterations: &maxIterations},
+	}}
+	if err := k8s.Create(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, sess.Name, "OutcomeMet", func(s *v1alpha1.Session) bool {
+		return meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionOutcomeMet) && s.Status.Phase.Finished()
+	})
+
+	out := mustRun(t, "status", sess.Name)
+	t.Logf("status printed:\n%s", out.stdout)
+	assertInOrder(t, out.stdout,
+		"Outcome:\n",
+		"  Description:  [[outcome:needs_revision,satisfied]] a green build\n",
+		"  Iteration:    2/3\n",
+		"  Verdicts:\n",
+		"    1/3  needs_revision  The simulator judged iteration 0 needs_revision.\n",
+		"    2/3  satisfied       The simulator judged iteration 1 satisfied.\n",
+		"  Result:       satisfied (OutcomeMet True, Satisfied)\n",
+		"Pending actions: none\n",
+	)
+	if strings.Contains(out.stdout, "Threads:") {
+		t.Errorf("a session without sub-agents shows no Threads section:\n%s", out.stdout)
+	}
+
+	var view plugin.StatusView
+	if err := yaml.Unmarshal([]byte(mustRun(t, "status", sess.Name, "-o", "yaml").stdout), &view); err != nil {
+		t.Fatal(err)
+	}
+	if o := view.Outcome; o == nil || o.Result != "satisfied" || len(o.Evaluations) != 2 || o.Evaluations[0].Result != "needs_revision" {
+		t.Errorf("status -o yaml carries the outcome and its verdicts: %+v", view.Outcome)
+	}
+	if c := view.OutcomeMet; c == nil || c.Status != metav1.ConditionTrue || c.Reason != "Satisfied" {
+		t.Errorf("status -o yaml carries OutcomeMet: %+v", view.OutcomeMet)
+	}
 }
