@@ -3,42 +3,28 @@
 package main
 
 import (
-	"fmt"
-	"time"
+	"context"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
 )
 
 func newStatusCommand(o *options) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
+	return o.reportCommand(&cobra.Command{
 		Use:   "status SESSION [-o json|yaml]",
-		Short: "Show a session's phase, stop reason, usage and cost, and pending actions",
+		Short: "Show a session's phase, stop reason, usage and cost, outcome, sub-agent threads and pending actions",
 		Example: `  kubectl claude status coder-x7k2p
-  kubectl claude status coder-x7k2p -o json | jq .usage`,
-		Args:              cobra.ExactArgs(1),
+  kubectl claude status coder-x7k2p -o json | jq .usage
+  kubectl claude status coder-x7k2p -o json | jq '.outcome.evaluations[] | {iteration, result}'`,
 		ValidArgsFunction: o.completeSessions,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := plugin.CheckOutput(output, plugin.OutputJSON, plugin.OutputYAML); err != nil {
-				return err
-			}
-			key, c, err := o.connect(args[0])
-			if err != nil {
-				return err
-			}
-			sess, err := plugin.GetSession(cmd.Context(), c, key)
-			if err != nil {
-				return err
-			}
-			if output != "" {
-				return plugin.PrintObject(o.streams.Out, output, plugin.NewStatusView(sess))
-			}
-			_, err = fmt.Fprint(o.streams.Out, plugin.StatusText(sess, o.styler(), time.Now()))
-			return err
-		},
-	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json or yaml")
-	return cmd
+	}, func(ctx context.Context, c client.Reader, key types.NamespacedName) (plugin.Report, error) {
+		sess, err := plugin.GetSession(ctx, c, key)
+		if err != nil {
+			return plugin.Report{}, err
+		}
+		return plugin.SessionReport(sess), nil
+	})
 }

@@ -3,10 +3,11 @@
 package main
 
 import (
-	"fmt"
-	"time"
+	"context"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
@@ -23,8 +24,7 @@ func newVaultCommand(o *options) *cobra.Command {
 }
 
 func newVaultStatusCommand(o *options) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
+	return o.reportCommand(&cobra.Command{
 		Use:   "status VAULT [-o json|yaml]",
 		Short: "Show each credential of a Vault: its type, remote id, validity and when it was last rotated",
 		Long: `Shows a Vault and each of its credentials: the credential's type, its remote id, the verdict of its
@@ -32,29 +32,14 @@ last validation (OAuth credentials only, run every resync period) and when the o
 new secret values from its Secrets. No secret value is ever shown.`,
 		Example: `  kubectl claude vault status team-credentials
   kubectl claude vault status team-credentials -o json | jq '.credentials[] | select(.validity == "Invalid")'`,
-		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: o.completeVaults,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := plugin.CheckOutput(output, plugin.OutputJSON, plugin.OutputYAML); err != nil {
-				return err
-			}
-			key, c, err := o.connect(args[0])
-			if err != nil {
-				return err
-			}
-			v, err := plugin.GetVault(cmd.Context(), c, key)
-			if err != nil {
-				return err
-			}
-			if output != "" {
-				return plugin.PrintObject(o.streams.Out, output, plugin.NewVaultView(v))
-			}
-			_, err = fmt.Fprint(o.streams.Out, plugin.VaultStatusText(v, o.styler(), time.Now()))
-			return err
-		},
-	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json or yaml")
-	return cmd
+	}, func(ctx context.Context, c client.Reader, key types.NamespacedName) (plugin.Report, error) {
+		v, err := plugin.GetVault(ctx, c, key)
+		if err != nil {
+			return plugin.Report{}, err
+		}
+		return plugin.VaultReport(v), nil
+	})
 }
 
 // completeVaults completes the VAULT argument with the Vaults in the namespace.

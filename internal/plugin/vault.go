@@ -4,7 +4,6 @@ package plugin
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -86,11 +85,7 @@ func NewVaultView(v *v1alpha1.Vault) VaultView {
 func VaultStatusText(v *v1alpha1.Vault, styler Styler, now time.Time) string {
 	view := NewVaultView(v)
 	var b strings.Builder
-	field := func(name, value string) {
-		if value != "" {
-			fmt.Fprintf(&b, "%-19s%s\n", name+":", value)
-		}
-	}
+	field := fieldWriter{b: &b, width: len("Credentials valid: ")}.field
 	field("Name", view.Name)
 	field("Namespace", view.Namespace)
 	field("Remote ID", view.RemoteID)
