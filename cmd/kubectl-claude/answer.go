@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
 )
 
@@ -25,7 +27,7 @@ func newConfirmCommand(o *options, allow bool) *cobra.Command {
   kubectl claude %[1]s coder-x7k2p sevt_01ABC
   kubectl claude %[1]s coder-x7k2p --all`, verb),
 		Args:              cobra.RangeArgs(1, 2),
-		ValidArgsFunction: o.completeSessions,
+		ValidArgsFunction: o.completePending(v1alpha1.PendingToolConfirmation),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 2 {
 				if d.All {
@@ -64,7 +66,7 @@ func newToolResultCommand(o *options) *cobra.Command {
   kubectl claude tool-result coder-x7k2p sevt_01ABC -f result.json
   kubectl claude tool-result coder-x7k2p sevt_01ABC --text "tracker is down" --error`,
 		Args:              cobra.ExactArgs(2),
-		ValidArgsFunction: o.completeSessions,
+		ValidArgsFunction: o.completePending(v1alpha1.PendingCustomToolResult),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if text == "" && file == "" {
 				return fmt.Errorf("pass the result with --text TEXT or -f FILE (- for stdin)")

@@ -23,7 +23,7 @@ func newGetCommand(o *options) *cobra.Command {
   kubectl claude get coder-x7k2p -o yaml
   kubectl claude get vaults
   kubectl claude get memorystores -A`,
-		ValidArgsFunction: o.completeSessions,
+		ValidArgsFunction: o.completeNames(func() client.ObjectList { return &v1alpha1.SessionList{} }, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := plugin.CheckOutput(output, plugin.OutputJSON, plugin.OutputYAML, plugin.OutputWide); err != nil {
 				return err
@@ -49,7 +49,7 @@ func newGetCommand(o *options) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
+	o.outputFlag(cmd, &output, "output format: wide, json or yaml", listFormats...)
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list sessions in every namespace")
 	for _, k := range listedKinds {
 		cmd.AddCommand(newGetKindCommand(o, k))

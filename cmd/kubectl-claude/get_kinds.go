@@ -18,6 +18,9 @@ import (
 	"github.com/anthropics/managed-agents-operator/internal/scheme"
 )
 
+// listFormats are the -o formats of the get commands.
+var listFormats = []string{plugin.OutputWide, plugin.OutputJSON, plugin.OutputYAML}
+
 // kind is one kind that `kubectl claude get KIND` lists besides Sessions.
 type kind struct {
 	plural, singular, short string
@@ -49,10 +52,11 @@ func newGetKindCommand(o *options, k kind) *cobra.Command {
 	var output string
 	var all bool
 	cmd := &cobra.Command{
-		Use:     k.plural + " [NAME...] [-A] [-o wide|json|yaml]",
-		Aliases: []string{k.singular, k.short},
-		Short:   fmt.Sprintf("List %s with their remote ids and whether they are Ready", k.plural),
-		Example: fmt.Sprintf("  kubectl claude get %s\n  kubectl claude get %s -A -o wide", k.plural, k.plural),
+		Use:               k.plural + " [NAME...] [-A] [-o wide|json|yaml]",
+		Aliases:           []string{k.singular, k.short},
+		Short:             fmt.Sprintf("List %s with their remote ids and whether they are Ready", k.plural),
+		Example:           fmt.Sprintf("  kubectl claude get %s\n  kubectl claude get %s -A -o wide", k.plural, k.plural),
+		ValidArgsFunction: o.completeNames(k.newList, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := plugin.CheckOutput(output, plugin.OutputJSON, plugin.OutputYAML, plugin.OutputWide); err != nil {
 				return err
@@ -76,7 +80,7 @@ func newGetKindCommand(o *options, k kind) *cobra.Command {
 			return k.table(list, now).Print(o.streams.Out, plugin.TableOptions{AllNamespaces: all, Wide: output == plugin.OutputWide, Now: now})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, json or yaml")
+	o.outputFlag(cmd, &output, "output format: wide, json or yaml", listFormats...)
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list "+k.plural+" in every namespace")
 	return cmd
 }

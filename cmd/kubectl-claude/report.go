@@ -35,6 +35,6 @@ func (o *options) reportCommand(cmd *cobra.Command, read func(ctx context.Contex
 		}
 		return r.Print(o.streams.Out, output, o.styler(), time.Now())
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json or yaml")
+	o.outputFlag(cmd, &output, "output format: json or yaml", reportFormats...)
 	return cmd
 }

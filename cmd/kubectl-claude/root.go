@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -51,6 +48,7 @@ interrupts, and pausing. Everything goes through the Kubernetes API; the operato
 		newConfirmCommand(o, true), newConfirmCommand(o, false), newToolResultCommand(o),
 		newInterruptCommand(o), newPauseCommand(o, true), newPauseCommand(o, false), newStatusCommand(o), newGetCommand(o), newVaultCommand(o))
 	root.AddCommand(newTriggerCommand(o))
+	o.registerCompletions(root)
 	return root
 }
 
@@ -131,47 +129,4 @@ func (o *options) follow(ctx context.Context, c client.WithWatch, key types.Name
 	}
 	fmt.Fprint(o.streams.Out, plugin.Footer(sess, o.styler()))
 	return sess, nil
-}
-
-// completeSessions completes the SESSION argument with the Sessions in the namespace.
-func (o *options) completeSessions(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	return o.completeNames(cmd, args, &v1alpha1.SessionList{})
-}
-
-// completeNames completes a command's one NAME argument with the names of the objects in list's
-// kind in the current namespace.
-func (o *options) completeNames(cmd *cobra.Command, args []string, list client.ObjectList) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	names, err := o.listNames(cmd.Context(), list)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	return names, cobra.ShellCompDirectiveNoFileComp
-}
-
-// listNames lists the names of the objects of one kind in the current namespace, for completion.
-func (o *options) listNames(ctx context.Context, list client.ObjectList) ([]string, error) {
-	c, err := o.client()
-	if err != nil {
-		return nil, err
-	}
-	ns, err := o.namespace()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-		return nil, err
-	}
-	var names []string
-	err = meta.EachListItem(list, func(obj runtime.Object) error {
-		if o, ok := obj.(client.Object); ok {
-			names = append(names, o.GetName())
-		}
-		return nil
-	})
-	return names, err
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
 )
@@ -29,8 +32,8 @@ func newRunCommand(o *options) *cobra.Command {
 			return runSession(cmd, o, &f)
 		},
 	}
-	cmd.Flags().StringVar(&f.agent, "agent", "", "Agent in the namespace to run (required)")
-	cmd.Flags().StringVar(&f.env, "env", "", "Environment in the namespace to run in (required)")
+	o.nameFlag(cmd, &f.agent, "agent", "Agent in the namespace to run (required)", func() client.ObjectList { return &v1alpha1.AgentList{} })
+	o.nameFlag(cmd, &f.env, "env", "Environment in the namespace to run in (required)", func() client.ObjectList { return &v1alpha1.EnvironmentList{} })
 	cmd.Flags().StringVar(&f.prompt, "prompt", "", "the first message")
 	cmd.Flags().StringVarP(&f.file, "filename", "f", "", "read the first message from a file (- for stdin)")
 	cmd.Flags().StringVar(&f.title, "title", "", "title of the remote session (default <namespace>/<name>)")

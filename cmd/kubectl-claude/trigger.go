@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
 )
 
@@ -69,9 +68,4 @@ func (o *options) followRun(ctx context.Context, c client.WithWatch, key types.N
 		return err
 	}
 	return plugin.Outcome(sess)
-}
-
-// completeDeployments completes the DEPLOYMENT argument with the AgentDeployments in the namespace.
-func (o *options) completeDeployments(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	return o.completeNames(cmd, args, &v1alpha1.AgentDeploymentList{})
 }

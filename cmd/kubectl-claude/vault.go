@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
 )
 
@@ -40,9 +39,4 @@ new secret values from its Secrets. No secret value is ever shown.`,
 		}
 		return plugin.VaultReport(v), nil
 	})
-}
-
-// completeVaults completes the VAULT argument with the Vaults in the namespace.
-func (o *options) completeVaults(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	return o.completeNames(cmd, args, &v1alpha1.VaultList{})
 }

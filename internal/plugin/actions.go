@@ -109,3 +109,16 @@ func eventIDs(actions []v1alpha1.PendingAction) []string {
 	}
 	return ids
 }
+
+// OpenActions are the pending actions of a kind that neither the spec nor the operator answered
+// yet: what `approve`, `deny` (confirmations) or `tool-result` (custom tool calls) can answer.
+func OpenActions(sess *v1alpha1.Session, kind v1alpha1.PendingActionKind) []v1alpha1.PendingAction {
+	answered := answeredIDs(sess)
+	var open []v1alpha1.PendingAction
+	for _, p := range sess.Status.PendingActions {
+		if p.Kind == kind && !answered[p.EventID] {
+			open = append(open, p)
+		}
+	}
+	return open
+}
