@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/anthropics/managed-agents-operator/internal/plugin"
 )
@@ -23,23 +26,17 @@ logs and Events still show what the agent does. Messages added while paused go o
 			`Resume a paused session: the operator sends what the spec asked for while it was paused.`,
 			`  kubectl claude resume coder-x7k2p`
 	}
-	return &cobra.Command{
+	return o.objectCommand(&cobra.Command{
 		Use: use, Short: short, Long: long, Example: example,
-		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: o.completeSessions,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			key, c, err := o.connect(args[0])
-			if err != nil {
-				return err
-			}
-			sess, changed, err := plugin.SetPaused(cmd.Context(), c, key, paused)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(o.streams.Out, pauseOutcome(sess.Name, paused, changed))
-			return nil
-		},
-	}
+	}, func(ctx context.Context, c client.WithWatch, key types.NamespacedName) error {
+		sess, changed, err := plugin.SetPaused(ctx, c, key, paused)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(o.streams.Out, pauseOutcome(sess.Name, paused, changed))
+		return nil
+	})
 }
 
 // pauseOutcome says what pause or resume did.

@@ -20,21 +20,14 @@ var reportFormats = []string{plugin.OutputJSON, plugin.OutputYAML}
 // of the namespace with read and prints its report, as text or in the -o format.
 func (o *options) reportCommand(cmd *cobra.Command, read func(ctx context.Context, c client.Reader, key types.NamespacedName) (plugin.Report, error)) *cobra.Command {
 	var output string
-	cmd.Args = cobra.ExactArgs(1)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := plugin.CheckOutput(output, reportFormats...); err != nil {
-			return err
-		}
-		key, c, err := o.connect(args[0])
-		if err != nil {
-			return err
-		}
-		r, err := read(cmd.Context(), c, key)
+	cmd.PreRunE = func(*cobra.Command, []string) error { return plugin.CheckOutput(output, reportFormats...) }
+	o.objectCommand(cmd, func(ctx context.Context, c client.WithWatch, key types.NamespacedName) error {
+		r, err := read(ctx, c, key)
 		if err != nil {
 			return err
 		}
 		return r.Print(o.streams.Out, output, o.styler(), time.Now())
-	}
+	})
 	o.outputFlag(cmd, &output, "output format: json or yaml", reportFormats...)
 	return cmd
 }

@@ -94,6 +94,20 @@ func (o *options) connect(name string) (types.NamespacedName, client.WithWatch, 
 	return key, c, err
 }
 
+// objectCommand completes cmd as a command about one object named by its argument, in the
+// namespace: it connects and calls run with the object's key.
+func (o *options) objectCommand(cmd *cobra.Command, run func(ctx context.Context, c client.WithWatch, key types.NamespacedName) error) *cobra.Command {
+	cmd.Args = cobra.ExactArgs(1)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		key, c, err := o.connect(args[0])
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), c, key)
+	}
+	return cmd
+}
+
 // styler colors output only when stdout is a terminal and NO_COLOR is unset.
 func (o *options) styler() plugin.Styler {
 	return plugin.Styler{Enabled: plugin.ColorEnabled(o.streams.Out, os.Getenv)}

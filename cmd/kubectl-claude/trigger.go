@@ -17,7 +17,7 @@ import (
 func newTriggerCommand(o *options) *cobra.Command {
 	var follow, full bool
 	var wait time.Duration
-	cmd := &cobra.Command{
+	cmd := o.objectCommand(&cobra.Command{
 		Use:   "trigger DEPLOYMENT [--follow]",
 		Short: "Start one run of an AgentDeployment now",
 		Long: `Start one run of an AgentDeployment now, outside its schedule (a suspended deployment runs
@@ -26,25 +26,18 @@ across restarts, and the run shows up as a Session owned by the deployment. With
 for that Session and prints its conversation until the agent's turn ends, like kubectl claude logs -f.`,
 		Example: `  kubectl claude trigger nightly-review
   kubectl claude trigger nightly-review --follow`,
-		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: o.completeDeployments,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			key, c, err := o.connect(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			_, value, err := plugin.Trigger(ctx, c, key, time.Now())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(o.streams.Out, "run requested for agentdeployment %s (%s)\n", key.Name, value)
-			if !follow {
-				return nil
-			}
-			return o.followRun(ctx, c, key, value, wait, full)
-		},
-	}
+	}, func(ctx context.Context, c client.WithWatch, key types.NamespacedName) error {
+		_, value, err := plugin.Trigger(ctx, c, key, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.streams.Out, "run requested for agentdeployment %s (%s)\n", key.Name, value)
+		if !follow {
+			return nil
+		}
+		return o.followRun(ctx, c, key, value, wait, full)
+	})
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for the run's Session and print its conversation until the agent's turn ends")
 	cmd.Flags().BoolVar(&full, "full", false, "with --follow, print tool inputs and results in full instead of truncating them")
 	cmd.Flags().DurationVar(&wait, "wait", 2*time.Minute, "with --follow, how long to wait for the run's Session to appear")
