@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,12 +65,25 @@ func (d *dispatcher) claim(ctx context.Context, item *managedagents.WorkItem) (c
 		lease: lease.LastHeartbeat, claimedAt: claimedAt}, true
 }
 
+// beforePodCreate, when tests set it, runs after a claim and right before its Pod is created; true
+// ends the claim there, as if the manager had crashed.
+var beforePodCreate atomic.Pointer[func(context.Context) bool]
+
+// crashBeforePodCreate runs the test hook, if one is set.
+func crashBeforePodCreate(ctx context.Context) bool {
+	h := beforePodCreate.Load()
+	return h != nil && (*h)(ctx)
+}
+
 // startPod creates the sandbox Pod and then its Secret (owned by the Pod, so it needs the Pod's
 // UID). When either fails, the item is stopped and whatever was created is deleted: the session
 // gets a new item, and nothing is left behind.
 func (d *dispatcher) startPod(ctx context.Context, env *v1alpha1.Environment, c claim, workSecret string) {
 	log := d.log.WithValues("workID", c.workID, "sessionID", c.sessionID)
 	pod := buildPod(env, c, d.opts.Pod)
+	if crashBeforePodCreate(ctx) {
+		return
+	}
 	if err := d.client.Create(ctx, pod); err != nil {
 		log.Error(err, "Could not create sandbox Pod")
 		d.abandon(ctx, c, nil)

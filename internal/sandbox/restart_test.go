@@ -3,6 +3,7 @@
 package sandbox_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -70,6 +71,60 @@ func TestManagerRestartWhileAPodStarts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The manager crashes after it claimed an item (the lease is taken) and before the item's Pod
+// exists. The restarted dispatcher finds the claim it made without a Pod and gives the item back at
+// once, so the Session runs within seconds of the restart instead of after the claim's lease lapses
+// (StartTimeout 20 s + 60 s here); the item is never re-queued by a lapse, and no item has two Pods.
+func TestManagerCrashBeforeThePodExists(t *testing.T) {
+	reached := make(chan struct{}, 1)
+	restore := sandbox.SetBeforePodCreate(func(ctx context.Context) bool {
+		select {
+		case reached <- struct{}{}:
+		default:
+		}
+		<-ctx.Done() // the manager stops: nothing more of this claim happens
+		return true
+	})
+	t.Cleanup(restore)
+	f := newFixture(t, 1, "ubuntu:24.04")
+	envID := f.environmentID(t)
+	pw := watchPods(t, f.ns)
+	sess := f.session(t, "s", "[[bash:echo recovered-$((6*7))]]")
+	select {
+	case <-reached:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no claim reached the Pod's creation")
+	}
+	stopManager()
+	restore()
+	restarted := time.Now()
+	if err := startManager(); err != nil {
+		t.Fatal(err)
+	}
+	final := waitFinishedWithin(t, sess, 2*time.Minute)
+	took := time.Since(restarted)
+	if final.Status.Phase != v1alpha1.SessionSucceeded || !strings.Contains(conversation(final), "it printed:\nrecovered-42") {
+		t.Errorf("want Succeeded with the command's output; got %s, %q", final.Status.Phase, conversation(final))
+	}
+	if took > 40*time.Second {
+		t.Errorf("the Session finished %s after the restart: the claim waited for its lease to lapse", took)
+	}
+	waitNoSandboxObjects(t, f.ns)
+	got := pw.findings()
+	got.checkNoOverlap(t)
+	items, err := sim.WorkItems(envID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.State != "stopped" || it.LeaseRequeues != 0 || got.podsOfWork[it.ID] > 1 {
+			t.Errorf("work item %s: %s, %d re-queues, %d Pods; want stopped, never re-queued, at most one Pod",
+				it.ID, it.State, it.LeaseRequeues, got.podsOfWork[it.ID])
+		}
+	}
+	t.Logf("finished %s after the restart; items %+v, Pods %v", took, items, got.podsOfWork)
 }
 
 // waitClaimedPod waits for a claimed item's Pod and its Secret (the claim is complete: the lease

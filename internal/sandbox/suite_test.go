@@ -136,8 +136,8 @@ func startManager() error {
 		cancel()
 		return err
 	}
-	sup := &sandbox.Supervisor{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Factory: factory,
-		Recorder: mgr.GetEventRecorder("sandbox-dispatcher"),
+	sup := &sandbox.Supervisor{Client: countingClient{Client: mgr.GetClient()}, Reader: mgr.GetAPIReader(), Factory: factory,
+		Recorder: countingRecorder{EventRecorder: mgr.GetEventRecorder("sandbox-dispatcher")},
 		Options: sandbox.Options{StartTimeout: 20 * time.Second, StatusInterval: time.Second, FailureBackoff: time.Second,
 			Pod: sandbox.PodOptions{RunnerImage: runnerImage, APIBaseURL: simURL}}}
 	if err := sup.SetupWithManager(ctx, mgr); err != nil {

@@ -4,6 +4,7 @@ package sandbox_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type podWatch struct {
 	mu        sync.Mutex
 	live      map[string]*corev1.Pod // by name
 	names     map[string]bool        // every Pod seen
+	firstSeen map[string]time.Time   // when each Pod was first seen
 	max       int                    // most Pods at once
 	maxOfWork map[string]int         // most Pods at once per work item
 	maxOfSess map[string]int         // most running sandbox containers at once per session
@@ -39,7 +41,7 @@ func watchPods(t *testing.T, ns string) *podWatch {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pw := &podWatch{live: map[string]*corev1.Pod{}, names: map[string]bool{}, maxOfWork: map[string]int{},
+	pw := &podWatch{live: map[string]*corev1.Pod{}, names: map[string]bool{}, firstSeen: map[string]time.Time{}, maxOfWork: map[string]int{},
 		maxOfSess: map[string]int{}, workPods: map[string]map[string]bool{}, cancel: cancel, done: make(chan struct{})}
 	started := make(chan error, 1)
 	go pw.run(ctx, wc, ns, started)
@@ -117,6 +119,9 @@ func (pw *podWatch) observe(t watch.EventType, pod *corev1.Pod) {
 func (pw *podWatch) addLocked(pod *corev1.Pod) {
 	pw.live[pod.Name] = pod
 	pw.names[pod.Name] = true
+	if _, ok := pw.firstSeen[pod.Name]; !ok {
+		pw.firstSeen[pod.Name] = time.Now()
+	}
 	work := pod.Labels[sandbox.LabelWorkID]
 	if pw.workPods[work] == nil {
 		pw.workPods[work] = map[string]bool{}
@@ -175,6 +180,18 @@ func (pw *podWatch) findings() podFindings {
 		f.podsOfWork[k] = len(v)
 	}
 	return f
+}
+
+// seenTimes returns when each Pod was first seen, in the order they were.
+func (pw *podWatch) seenTimes() []time.Time {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	out := make([]time.Time, 0, len(pw.firstSeen))
+	for _, at := range pw.firstSeen {
+		out = append(out, at)
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
 }
 
 // running returns a Pod of the session whose sandbox container runs, or nil.
