@@ -25,8 +25,15 @@ func TestPodRefusedByQuota(t *testing.T) {
 	const window = 7 * time.Second
 	f := newFixture(t, 5, "ubuntu:24.04")
 	envID := f.environmentID(t)
-	create(t, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "no-pods"},
-		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}}})
+	noPods := corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}
+	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "no-pods"}, Spec: corev1.ResourceQuotaSpec{Hard: noPods}}
+	create(t, quota)
+	// The admission plugin enforces what the quota's status says; the test's control plane runs no
+	// quota controller, so the test writes the status that one would.
+	quota.Status = corev1.ResourceQuotaStatus{Hard: noPods, Used: noPods}
+	if err := k8s.Status().Update(context.Background(), quota); err != nil {
+		t.Fatal(err)
+	}
 	pw := watchPods(t, f.ns)
 	sess := f.session(t, "s", "[[bash:echo admitted-at-last]]")
 	cl := logSandboxCondition(t, sess)
