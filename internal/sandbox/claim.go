@@ -7,42 +7,71 @@ import (
 	"sync/atomic"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
 	"github.com/anthropics/managed-agents-operator/internal/metrics"
 )
 
-// pollAndClaim waits up to a second for a work item and claims it. It reports whether it claimed
-// one (the caller then looks for the next at once).
+// pollAndClaim waits up to a second for a work item and starts claiming it in the background, so
+// that the next item is polled while this one's Ack, lease and Pod are under way. It reports
+// whether it started a claim (the caller then looks for the next at once).
 func (d *dispatcher) pollAndClaim(ctx context.Context, env *v1alpha1.Environment) bool {
-	item, err := d.work.Poll(ctx, managedagents.PollOptions{Block: managedagents.MaxPollBlock, WorkerID: "k8s-dispatcher/" + d.key.String()})
+	item, pollCtx, err := d.poll(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
+		if pollCtx.Err() == nil {
 			d.log.Error(err, "Could not poll the work queue")
 			d.wait(ctx, idleWait)
 		}
 		return false
 	}
-	if item == nil || item.Data.ID == "" {
+	if item == nil || item.Data.ID == "" || d.claimPause() > 0 {
 		return false
 	}
 	if d.holds(item.ID) {
-		d.log.V(1).Info("Left a work item queued: a sandbox Pod of its lapsed lease still exists", "workID", item.ID)
+		d.log.V(1).Info("Left a work item queued: a sandbox Pod or Secret of its lapsed lease still exists", "workID", item.ID)
 		return false
 	}
 	if d.inBackoff(item.Data.ID) {
 		// Left unacknowledged, the item stays queued and comes back after the reclaim delay.
 		return false
 	}
+	d.mu.Lock()
+	d.claiming++ // the slot is taken from now on, before the Pod exists
+	d.mu.Unlock()
+	d.claims.Add(1)
+	go d.claimAndStart(ctx, env, item)
+	return true
+}
+
+// poll waits up to a second for a work item. A refused Pod ends the poll (pauseClaims), so that
+// the back-off it starts takes no item; the context it returns tells that end from a failure.
+func (d *dispatcher) poll(ctx context.Context) (*managedagents.WorkItem, context.Context, error) {
+	pollCtx, cancel := context.WithCancel(ctx)
+	d.mu.Lock()
+	d.endPoll = cancel
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.endPoll = nil
+		d.mu.Unlock()
+		cancel()
+	}()
+	item, err := d.work.Poll(pollCtx, managedagents.PollOptions{Block: managedagents.MaxPollBlock, WorkerID: "k8s-dispatcher/" + d.key.String()})
+	return item, pollCtx, err
+}
+
+// claimAndStart claims the item and creates its Pod. It always gives its slot back (settle), and
+// nudges the loop, which may then start another claim.
+func (d *dispatcher) claimAndStart(ctx context.Context, env *v1alpha1.Environment, item *managedagents.WorkItem) {
+	defer d.claims.Done()
+	defer d.Nudge()
 	c, ok := d.claim(ctx, item)
 	if !ok {
-		return false
+		d.settle("", false)
+		return
 	}
 	metrics.SandboxClaims.WithLabelValues(d.key.Namespace, d.key.Name).Inc()
 	d.startPod(ctx, env, c, item.Secret)
-	return true
 }
 
 // claim acknowledges the item and takes its lease for as long as a Pod may take to start.
@@ -75,42 +104,46 @@ func crashBeforePodCreate(ctx context.Context) bool {
 	return h != nil && (*h)(ctx)
 }
 
-// startPod creates the sandbox Pod and then its Secret (owned by the Pod, so it needs the Pod's
-// UID). When either fails, the item is stopped and whatever was created is deleted: the session
-// gets a new item, and nothing is left behind.
+// startPod creates the item's Secret and then its Pod. The Secret comes first: it is the durable
+// mark of a claim, so that a dispatcher that stops (or crashes) before the Pod exists leaves a
+// Secret without a Pod, from which the next one gives the item back at once (releaseOrphans)
+// instead of leaving it to its lease. When a creation fails, the item is given back and whatever
+// was created deleted; a refusal by the API server also pauses the Environment's claims.
 func (d *dispatcher) startPod(ctx context.Context, env *v1alpha1.Environment, c claim, workSecret string) {
 	log := d.log.WithValues("workID", c.workID, "sessionID", c.sessionID)
 	pod := buildPod(env, c, d.opts.Pod)
+	created := false
+	d.mu.Lock()
+	d.marked[pod.Name] = true
+	d.mu.Unlock()
+	defer func() { d.settle(pod.Name, created) }()
+	if err := d.client.Create(ctx, buildSecret(env, pod, workSecret, c.lease)); err != nil {
+		log.Error(err, "Could not create the sandbox Pod's Secret", "pod", pod.Name)
+		d.notCreated(ctx, env, c, pod, false, err)
+		return
+	}
 	if crashBeforePodCreate(ctx) {
 		return
 	}
 	if err := d.client.Create(ctx, pod); err != nil {
-		log.Error(err, "Could not create sandbox Pod")
-		d.abandon(ctx, c, nil)
+		log.Error(err, "Could not create sandbox Pod", "pod", pod.Name)
+		d.notCreated(ctx, env, c, pod, true, err)
 		return
 	}
-	d.mu.Lock()
-	d.inflight[pod.Name] = d.now()
-	d.mu.Unlock()
-	if err := d.client.Create(ctx, buildSecret(pod, workSecret, c.lease)); err != nil {
-		log.Error(err, "Could not create the sandbox Pod's Secret", "pod", pod.Name)
-		d.abandon(ctx, c, pod)
-		return
-	}
+	created = true
 	log.Info("Created sandbox Pod", "pod", pod.Name, "image", env.Spec.SelfHosted.SandboxTemplate.Image)
 }
 
-// abandon gives a claim up: the item is stopped and the Pod, if any, deleted.
-func (d *dispatcher) abandon(ctx context.Context, c claim, pod *corev1.Pod) {
-	if err := d.work.Stop(ctx, c.workID, true); err != nil {
-		d.log.Error(err, "Could not stop an abandoned work item; its lease will lapse", "workID", c.workID)
-	}
-	if pod == nil {
-		return
-	}
+// settle ends a claim's hold on its slot. A Pod it created counts as in flight from the same
+// moment, so that the slot is never free in between; an admitted Pod ends the Environment's
+// back-off.
+func (d *dispatcher) settle(podName string, created bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.deletePod(ctx, pod); err != nil {
-		d.log.Error(err, "Could not delete an abandoned sandbox Pod", "pod", pod.Name)
+	d.claiming--
+	delete(d.marked, podName)
+	if created {
+		d.inflight[podName] = d.now()
+		d.refusals = refusalBackoff{}
 	}
 }

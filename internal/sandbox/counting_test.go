@@ -81,7 +81,9 @@ func (r countingRecorder) Eventf(regarding, related runtime.Object, eventtype, r
 	r.EventRecorder.Eventf(regarding, related, eventtype, reason, action, note, args...)
 }
 
-func warningKey(ns, kind, name, reason string) string { return ns + "/" + kind + "/" + name + "/" + reason }
+func warningKey(ns, kind, name, reason string) string {
+	return ns + "/" + kind + "/" + name + "/" + reason
+}
 
 func kindOf(o client.Object) string {
 	switch o.(type) {

@@ -27,8 +27,9 @@ type Options struct {
 	// StatusInterval is how often the queue's statistics and the Environment's status.selfHosted
 	// are refreshed (default 10s).
 	StatusInterval time.Duration
-	// FailureBackoff is the first pause before a session whose sandbox failed gets another Pod; it
-	// doubles on each consecutive failure up to 5 minutes (default 10s).
+	// FailureBackoff is the first pause before a session whose sandbox failed gets another Pod, and
+	// before an Environment whose Pod the API server refused claims again; it doubles on each
+	// consecutive failure up to 5 minutes (default 10s).
 	FailureBackoff time.Duration
 }
 
@@ -40,6 +41,9 @@ const (
 	// inflightFor is how long a Pod this dispatcher created counts although the cache has not shown
 	// it yet.
 	inflightFor = 30 * time.Second
+	// maxParallelClaims bounds the claims in flight at once (each is a few API calls), whatever
+	// room maxConcurrentSandboxes leaves.
+	maxParallelClaims = 16
 )
 
 func (o *Options) defaults() {
@@ -60,6 +64,7 @@ func (o *Options) leaseTTL() time.Duration { return min(o.StartTimeout+leaseMarg
 // dispatcher claims one self-hosted Environment's work items and runs each in a sandbox Pod.
 type dispatcher struct {
 	client   client.Client // cached reads; writes go to the API server
+	reader   client.Reader // uncached, to confirm that a claim's Pod does not exist
 	work     managedagents.WorkClient
 	key      types.NamespacedName // the Environment
 	opts     Options
@@ -74,8 +79,13 @@ type dispatcher struct {
 	deleted  map[string]bool       // Pods this dispatcher deleted
 	running  map[string]bool       // Pods whose start latency was recorded
 	reported map[string]bool       // Pods whose failure was told
-	held     map[string]int        // work item label -> its Pods in the cache, at the last sweep
+	held     map[string]int        // work item label -> its Pods and Secrets in the cache, at the last sweep
 	backoff  map[string]sessionBackoff
+	claiming int                // claims in flight that have no Pod yet; each holds a slot
+	marked   map[string]bool    // Secrets of claims in flight, whose Pod is about to be created
+	refusals refusalBackoff     // the Environment's pause after the API server refused a Pod
+	endPoll  context.CancelFunc // ends the poll under way, if one is
+	claims   sync.WaitGroup     // the claims in flight, which run ends with
 }
 
 type trackedPod struct {
@@ -88,14 +98,22 @@ type sessionBackoff struct {
 	failures int
 }
 
-func newDispatcher(c client.Client, work managedagents.WorkClient, key types.NamespacedName, opts Options,
+// refusalBackoff is one step of the Environment's back-off after refused Pods: no claims until
+// until; steps counts the refusals since a Pod was last admitted.
+type refusalBackoff struct {
+	until time.Time
+	steps int
+}
+
+func newDispatcher(c client.Client, reader client.Reader, work managedagents.WorkClient, key types.NamespacedName, opts Options,
 	recorder events.EventRecorder, log logr.Logger) *dispatcher {
 	opts.defaults()
 	return &dispatcher{
-		client: c, work: work, key: key, opts: opts, recorder: recorder, log: log, now: time.Now,
+		client: c, reader: reader, work: work, key: key, opts: opts, recorder: recorder, log: log, now: time.Now,
 		nudge:    make(chan struct{}, 1),
 		inflight: map[string]time.Time{}, tracked: map[string]trackedPod{}, deleted: map[string]bool{},
 		running: map[string]bool{}, reported: map[string]bool{}, held: map[string]int{}, backoff: map[string]sessionBackoff{},
+		marked: map[string]bool{},
 	}
 }
 
@@ -107,11 +125,12 @@ func (d *dispatcher) Nudge() {
 	}
 }
 
-// run claims and supervises until ctx ends.
+// run claims and supervises until ctx ends, and returns once its claims in flight ended.
 func (d *dispatcher) run(ctx context.Context) {
 	d.log.Info("Started sandbox dispatcher", "environmentID", d.work.EnvironmentID())
 	defer d.log.Info("Stopped sandbox dispatcher")
 	defer metrics.ForgetSandboxEnvironment(d.key.Namespace, d.key.Name)
+	defer d.claims.Wait()
 	var lastStatus time.Time
 	for ctx.Err() == nil {
 		env := &v1alpha1.Environment{}
@@ -129,8 +148,13 @@ func (d *dispatcher) run(ctx context.Context) {
 			d.reportStatus(ctx, env, view)
 			lastStatus = d.now()
 		}
-		if view.total() >= int(max(env.Spec.SelfHosted.MaxConcurrentSandboxes, 1)) || !env.DeletionTimestamp.IsZero() {
-			d.wait(ctx, idleWait)
+		d.releaseOrphans(ctx, view)
+		if d.freeSlots(env, view) <= 0 || !env.DeletionTimestamp.IsZero() {
+			d.wait(ctx, idleWait) // a claim that ends nudges
+			continue
+		}
+		if pause := d.claimPause(); pause > 0 {
+			d.wait(ctx, min(pause, idleWait))
 			continue
 		}
 		if !d.pollAndClaim(ctx, env) {
@@ -162,8 +186,23 @@ type podView struct {
 	pending, running, inflight, ending int
 	unschedulable                      int
 	unschedulableMessage               string
+	names                              map[string]bool // the Pods in the cache
+	podsOfWork                         map[string]int  // work item label -> its Pods in the cache
 }
 
-// total is every Pod that counts against maxConcurrentSandboxes: all that exist, including those
-// ending, and those created but not in the cache yet.
-func (v podView) total() int { return v.pending + v.running + v.inflight + v.ending }
+// freeSlots is how many more claims may start now: maxConcurrentSandboxes less every Pod that
+// counts against it (all that exist, including those ending, those created but not in the cache
+// yet, and the claims in flight that will create one), and at most maxParallelClaims in flight.
+func (d *dispatcher) freeSlots(env *v1alpha1.Environment, v podView) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	used := v.pending + v.running + v.ending + len(d.inflight) + d.claiming
+	return min(int(max(env.Spec.SelfHosted.MaxConcurrentSandboxes, 1))-used, maxParallelClaims-d.claiming)
+}
+
+// claimPause is how long the Environment still waits before it claims again after a refused Pod.
+func (d *dispatcher) claimPause() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.refusals.until.Sub(d.now())
+}

@@ -4,8 +4,11 @@
 //
 // A Supervisor (leader-only, one per manager) keeps one Dispatcher running for every SelfHosted
 // Environment that has a remote environment, and stops it when the Environment goes. A Dispatcher
-// polls its environment's work queue with the environment key, claims work items while fewer than
-// spec.selfHosted.maxConcurrentSandboxes sandbox Pods exist, and creates one Pod per claimed item.
+// polls its environment's work queue with the environment key and claims work items, several at
+// once (each claim is a few API calls), while fewer than spec.selfHosted.maxConcurrentSandboxes
+// sandbox Pods exist or are being created, and creates one Pod per claimed item. A Pod the API
+// server refuses (quota, admission, RuntimeClass) gives its item back and pauses the Environment's
+// claims with an exponential back-off.
 //
 // # The lease handoff
 //
@@ -19,16 +22,17 @@
 //
 // # State
 //
-// Everything a Dispatcher needs to resume is in the labelled Pods (environment, session id, work
-// id) and the queue: after a restart, Pods still starting are left to start (their lease is in
-// their Secret), Pods that ended are cleaned up, and an item claimed just before the crash whose
-// Pod was never created goes back to the queue when its lease lapses. An item is never run by two
-// Pods at once: each claim creates one Pod, and a re-queued item can only be claimed again after
-// the old lease is gone, which the old Pod's runner then sees (HTTP 412) and exits.
+// Everything a Dispatcher needs to resume is in the labelled Pods and Secrets (environment,
+// session id, work id) and the queue: after a restart, Pods still starting are left to start (their
+// lease is in their Secret), Pods that ended are cleaned up, and an item claimed just before the
+// crash whose Pod was never created is given back at once: its Secret, created before the Pod as the
+// mark of the claim, has no Pod. An item is never run by two Pods at once: each claim creates one
+// Pod, and a re-queued item can only be claimed again after the old lease is gone and the old Pod
+// and Secret with it, which the old Pod's runner then sees (HTTP 412) and exits.
 //
 // # Secrets
 //
-// The work item's secret is written to a Secret owned by its Pod and mounted as a file; it is never
-// in the Pod spec, a log line, a status, an Event or a metric. The environment key stays in the
-// manager.
+// The work item's secret is written to a Secret (owned by the Environment, deleted with its Pod)
+// and mounted as a file; it is never in the Pod spec, a log line, a status, an Event or a metric.
+// The environment key stays in the manager.
 package sandbox

@@ -57,8 +57,8 @@ func checkPod(t *testing.T, pod *corev1.Pod, secrets []corev1.Secret) {
 	t.Helper()
 	checkSecurity(t, pod)
 	for _, s := range secrets {
-		if len(s.OwnerReferences) != 1 || s.OwnerReferences[0].Kind != "Pod" {
-			t.Errorf("secret %s is not owned by its Pod: %+v", s.Name, s.OwnerReferences)
+		if len(s.OwnerReferences) != 1 || s.OwnerReferences[0].Kind != "Environment" || s.Name != pod.Name {
+			t.Errorf("secret %s is not the Pod's, owned by its Environment: %+v", s.Name, s.OwnerReferences)
 		}
 		if strings.Contains(podString(pod), string(s.Data["work-secret"])) {
 			t.Errorf("the work secret is in the Pod object")

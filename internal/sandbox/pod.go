@@ -213,15 +213,16 @@ func containerSecurityContext(in *corev1.SecurityContext) *corev1.SecurityContex
 	return sc
 }
 
-// buildSecret is the item's Secret: the work secret and the claim's lease token, owned by the Pod
-// so that it goes when the Pod goes.
-func buildSecret(pod *corev1.Pod, workSecret, lease string) *corev1.Secret {
+// buildSecret is the item's Secret: the work secret and the claim's lease token. It is created
+// before the Pod, as the mark of the claim, so it cannot be owned by the Pod: it is owned by the
+// Environment (it goes when the Environment or the namespace goes), and the dispatcher deletes it
+// with its Pod, or, when the Pod never came or vanished, on its next pass.
+func buildSecret(env *v1alpha1.Environment, pod *corev1.Pod, workSecret, lease string) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: pod.Name, Namespace: pod.Namespace, Labels: pod.Labels,
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID, Controller: ptr.To(true),
-			}},
+			Annotations:     map[string]string{AnnotationClaimedAt: pod.Annotations[AnnotationClaimedAt]},
+			OwnerReferences: []metav1.OwnerReference{environmentOwner(env)},
 		},
 		Type:      corev1.SecretTypeOpaque,
 		Immutable: ptr.To(true),

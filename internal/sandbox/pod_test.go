@@ -68,10 +68,15 @@ func TestBuildPod(t *testing.T) {
 	}
 }
 
-func TestBuildSecretIsOwnedByItsPod(t *testing.T) {
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns", UID: "pod-uid"}}
-	s := buildSecret(pod, "secret-value", "lease")
-	if s.OwnerReferences[0].UID != "pod-uid" || string(s.Data[secretKeyWorkSecret]) != "secret-value" || !*s.Immutable {
+// The Secret is created before its Pod, as the mark of the claim, so its owner is the Environment.
+func TestBuildSecretIsOwnedByItsEnvironment(t *testing.T) {
+	env := &v1alpha1.Environment{ObjectMeta: metav1.ObjectMeta{Name: "e", Namespace: "ns", UID: "env-uid"}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns",
+		Labels: map[string]string{LabelWorkID: "work_1"}, Annotations: map[string]string{AnnotationClaimedAt: "2026-01-01T00:00:00Z"}}}
+	s := buildSecret(env, pod, "secret-value", "lease")
+	if len(s.OwnerReferences) != 1 || s.OwnerReferences[0].UID != "env-uid" || s.OwnerReferences[0].Kind != "Environment" ||
+		string(s.Data[secretKeyWorkSecret]) != "secret-value" || !*s.Immutable || s.Name != "p" ||
+		s.Labels[LabelWorkID] != "work_1" || s.Annotations[AnnotationClaimedAt] == "" {
 		t.Errorf("secret: %+v", s)
 	}
 }

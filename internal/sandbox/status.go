@@ -69,18 +69,24 @@ func sameCounts(a, b *v1alpha1.SelfHostedEnvironmentStatus) bool {
 }
 
 // ForSession returns what sess's status shows of its sandbox: its newest sandbox Pod, read from
-// the cache by label, or, once that Pod is gone, the last one shown marked Deleted. It returns nil
-// for a session that never had a sandbox. The Session controller calls it when it computes status.
+// the cache by label, or, once that Pod is gone, the last one shown marked Deleted; a Pod the API
+// server refused (which the dispatcher shows) stands until a newer Pod exists. It returns nil for a
+// session that never had a sandbox, and lists no Pods for a Session whose Environment is not
+// SelfHosted. The Session controller calls it when it computes status.
 func ForSession(ctx context.Context, c client.Reader, sess *v1alpha1.Session) *v1alpha1.SessionSandbox {
+	last := sess.Status.Sandbox
 	if sess.Status.ID == "" {
-		return sess.Status.Sandbox
+		return last
+	}
+	if !inSelfHostedEnvironment(ctx, c, sess) {
+		return gone(last)
 	}
 	var list corev1.PodList
 	err := c.List(ctx, &list, client.InNamespace(sess.Namespace), client.MatchingLabels{
 		LabelSessionID: labelValue(sess.Status.ID), LabelComponent: ComponentSandbox,
 	})
 	if err != nil || len(list.Items) == 0 {
-		return gone(sess.Status.Sandbox)
+		return gone(last)
 	}
 	newest := &list.Items[0]
 	for i := range list.Items {
@@ -88,7 +94,40 @@ func ForSession(ctx context.Context, c client.Reader, sess *v1alpha1.Session) *v
 			newest = &list.Items[i]
 		}
 	}
-	return fromPod(newest, sess.Status.Sandbox)
+	if notCreated(last) && newest.CreationTimestamp.Before(last.FinishTime) {
+		return last // an older Pod still ending; the refusal is the news
+	}
+	return fromPod(newest, last)
+}
+
+// inSelfHostedEnvironment reports whether sess runs in a SelfHosted Environment of its namespace: the one its
+// environmentRef names, or the one whose remote environment its environmentID is. Only those have
+// sandbox Pods (a missing Environment's went with it).
+func inSelfHostedEnvironment(ctx context.Context, c client.Reader, sess *v1alpha1.Session) bool {
+	if ref := sess.Spec.EnvironmentRef; ref != nil {
+		env := &v1alpha1.Environment{}
+		err := c.Get(ctx, client.ObjectKey{Namespace: sess.Namespace, Name: ref.Name}, env)
+		return err == nil && env.Spec.IsSelfHosted()
+	}
+	id := sess.Status.EnvironmentID
+	if id == "" {
+		id = sess.Spec.EnvironmentID
+	}
+	var envs v1alpha1.EnvironmentList
+	if id == "" || c.List(ctx, &envs, client.InNamespace(sess.Namespace)) != nil {
+		return false
+	}
+	for i := range envs.Items {
+		if envs.Items[i].Status.ID == id && envs.Items[i].Spec.IsSelfHosted() {
+			return true
+		}
+	}
+	return false
+}
+
+// notCreated reports whether sb shows a sandbox Pod that was never created.
+func notCreated(sb *v1alpha1.SessionSandbox) bool {
+	return sb != nil && sb.FinishTime != nil && (sb.Reason == ReasonPodRefused || sb.Reason == ReasonPodNotCreated)
 }
 
 // gone marks a sandbox whose Pod no longer exists.

@@ -5,6 +5,7 @@ package sandbox
 import (
 	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,18 +47,25 @@ func TestForSessionListsPodsOnlyForSelfHostedSessions(t *testing.T) {
 		s.Spec.EnvironmentID, s.Status.ID, s.Status.EnvironmentID = envID, id, envID
 		return s
 	}
-	cases := []struct {
+	type testCase struct {
 		name     string
 		sess     *v1alpha1.Session
 		podLists int
 		wantPod  string
-	}{
+	}
+	cases := []testCase{
 		{name: "CloudByRef", sess: session("cloud", "", "sesn_c"), podLists: 0},
 		{name: "CloudByID", sess: session("", "env_cloud", "sesn_c"), podLists: 0},
 		{name: "MissingEnvironment", sess: session("gone", "", "sesn_c"), podLists: 0},
 		{name: "SelfHostedByRef", sess: session("sh", "", "sesn_sh"), podLists: 1, wantPod: pod.Name},
 		{name: "SelfHostedByID", sess: session("", "env_sh", "sesn_sh"), podLists: 1, wantPod: pod.Name},
 	}
+	refused := session("sh", "", "sesn_sh")
+	later := metav1.NewTime(time.Now().Add(time.Hour))
+	refused.Status.Sandbox = &v1alpha1.SessionSandbox{PodName: "sh-sandbox-2", Phase: string(corev1.PodFailed),
+		Reason: ReasonPodRefused, Message: "exceeded quota", FinishTime: &later}
+	// A refusal newer than the session's last Pod (still ending) stays what its status shows.
+	cases = append(cases, testCase{name: "RefusedAfterAnOlderPod", sess: refused, podLists: 1, wantPod: "sh-sandbox-2"})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &podListCounter{Reader: c}

@@ -28,10 +28,12 @@ import (
 )
 
 // RBAC of the dispatcher: sandbox Pods and their Secrets in the Environments' namespaces, Pod logs
-// for kubectl claude logs --sandbox (read through the API server), and the environment key.
+// for kubectl claude logs --sandbox (read through the API server), the environment key, and the
+// status.sandbox of a Session whose Pod the API server refused.
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=claude.anthropic.com,resources=environments/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=claude.anthropic.com,resources=sessions/status,verbs=patch
 
 // keyMissingRetry is how soon a dispatcher whose environment key cannot be read looks again (the
 // Secret watch usually comes first).
@@ -42,7 +44,7 @@ const keyMissingRetry = 30 * time.Second
 // It is a controller of Environments, so it runs on the leader only.
 type Supervisor struct {
 	Client   client.Client
-	Reader   client.Reader // uncached, for the environment key Secret
+	Reader   client.Reader // uncached: the environment key Secret, and a claim's Pod before its item is given back
 	Factory  *managedagents.Factory
 	Options  Options
 	Recorder events.EventRecorder
@@ -136,7 +138,7 @@ func (s *Supervisor) ensure(key types.NamespacedName, envID, envKey, signature s
 	s.stop(key)
 	log := ctrl.Log.WithName("sandbox").WithValues("environment", key.String())
 	work := s.Factory.WorkClientFor(envID, envKey)
-	d := newDispatcher(s.Client, work, key, s.Options, s.Recorder, log)
+	d := newDispatcher(s.Client, s.Reader, work, key, s.Options, s.Recorder, log)
 	ctx, cancel := context.WithCancel(s.ctx)
 	rd := &runningDispatcher{d: d, signature: signature, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()

@@ -34,13 +34,16 @@ func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podV
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var view podView
 	seen := make(map[string]bool, len(pods))
 	workPods := map[string]int{}
 	for i := range pods {
 		workPods[pods[i].Labels[LabelWorkID]]++
 	}
-	d.held = workPods
+	view := podView{names: seen, podsOfWork: workPods}
+	d.held = make(map[string]int, len(workPods))
+	for k, n := range workPods {
+		d.held[k] = n // releaseOrphans adds the Secrets
+	}
 	for i := range pods {
 		pod := &pods[i]
 		seen[pod.Name] = true
@@ -142,18 +145,22 @@ func (d *dispatcher) fail(ctx context.Context, env *v1alpha1.Environment, pod *c
 	d.backoff[sessionID] = b
 }
 
-// deletePod deletes a sandbox Pod (its UID guards against a newer Pod of the same name) and its
-// Secret, which the garbage collector would delete too, but later.
+// deletePod deletes a sandbox Pod's Secret and then the Pod (its UID guards against a newer Pod of
+// the same name). The Secret goes first: a Secret without a Pod is the mark of a claim whose Pod was
+// never created, whose item releaseOrphans gives back.
 func (d *dispatcher) deletePod(ctx context.Context, pod *corev1.Pod) error {
+	secret := &corev1.Secret{}
+	secret.Namespace, secret.Name = pod.Namespace, pod.Name
+	if err := client.IgnoreNotFound(d.client.Delete(ctx, secret)); err != nil {
+		return err
+	}
 	d.deleted[pod.Name] = true
 	err := d.client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}, client.PropagationPolicy(metav1.DeletePropagationBackground))
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		delete(d.deleted, pod.Name)
 		return err
 	}
-	secret := &corev1.Secret{}
-	secret.Namespace, secret.Name = pod.Namespace, pod.Name
-	return client.IgnoreNotFound(d.client.Delete(ctx, secret))
+	return nil
 }
 
 // forgetVanished handles Pods that left the cache. One that this dispatcher did not delete was
@@ -211,10 +218,10 @@ func (d *dispatcher) noticeDeletion(ctx context.Context, env *v1alpha1.Environme
 	d.fail(ctx, env, pod, podState{failed: true, reason: ReasonPodGone, message: podDeletedMessage})
 }
 
-// holds reports whether a sandbox Pod of the work item still exists. Such an item came back to the
-// queue because its lease lapsed while the Pod's runner may still run it (until its next
-// heartbeat answers 412): it is claimed again only once that Pod is gone, so that an item never
-// runs in two sandboxes at once.
+// holds reports whether a sandbox Pod or Secret of the work item still exists. Such an item came
+// back to the queue because its lease lapsed while the Pod's runner may still run it (until its
+// next heartbeat answers 412): it is claimed again only once that Pod and its Secret are gone, so
+// that an item never runs in two sandboxes at once.
 func (d *dispatcher) holds(workID string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
