@@ -42,16 +42,11 @@ func TestClaimsOverlap(t *testing.T) {
 			t.Errorf("%s: phase %s, want Succeeded", s.Name, final.Status.Phase)
 		}
 	}
-	waitNoSandboxObjects(t, f.ns)
-	got := pw.findings()
+	got := settled(t, pw, f.ns)
 	if got.max > limit {
 		t.Errorf("%d sandbox Pods existed at once, the limit is %d", got.max, limit)
 	}
-	got.checkNoOverlap(t)
-	items, err := sim.WorkItems(envID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	items := workItems(t, envID)
 	for _, it := range items {
 		if it.State != "stopped" || it.LeaseRequeues != 0 || got.podsOfWork[it.ID] != 1 {
 			t.Errorf("work item %s: %s, %d re-queues, %d Pods; want stopped, 0, 1", it.ID, it.State, it.LeaseRequeues, got.podsOfWork[it.ID])

@@ -17,6 +17,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/sandbox"
+	"github.com/anthropics/managed-agents-operator/internal/simulator"
 )
 
 // logCapture keeps the manager's log lines for the secret scan.
@@ -149,4 +150,24 @@ func (f *fixture) environmentID(t *testing.T) string {
 		return meta.IsStatusConditionTrue(env.Status.Conditions, v1alpha1.ConditionReady), fmt.Sprint(env.Status.Conditions)
 	})
 	return env.Status.ID
+}
+
+// workItems returns the environment's work items as the simulator holds them.
+func workItems(t *testing.T, envID string) []simulator.WorkInfo {
+	t.Helper()
+	items, err := sim.WorkItems(envID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+// settled waits until no sandbox Pod or Secret is left in ns, checks that no work item had two
+// Pods at once, and returns what the watch saw.
+func settled(t *testing.T, pw *podWatch, ns string) podFindings {
+	t.Helper()
+	waitNoSandboxObjects(t, ns)
+	got := pw.findings()
+	got.checkNoOverlap(t)
+	return got
 }

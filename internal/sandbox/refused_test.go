@@ -58,10 +58,7 @@ func TestPodRefusedByQuota(t *testing.T) {
 	if sessWarnings != attempts || envWarnings != attempts {
 		t.Errorf("want one Warning per refusal on the Session and on the Environment; got %d and %d for %d", sessWarnings, envWarnings, attempts)
 	}
-	items, err := sim.WorkItems(envID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	items := workItems(t, envID)
 	for _, it := range items[:len(items)-1] {
 		if it.State != "stopped" {
 			t.Errorf("refused work item %s is %s, want stopped (given back at once)", it.ID, it.State)
@@ -78,10 +75,7 @@ func TestPodRefusedByQuota(t *testing.T) {
 	if c := meta.FindStatusCondition(final.Status.Conditions, v1alpha1.ConditionSandboxHealthy); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("SandboxHealthy is not True once a sandbox ran: %+v (%s)", c, cl)
 	}
-	waitNoSandboxObjects(t, f.ns)
-	got := pw.findings()
-	got.checkNoOverlap(t)
-	if got.total != 1 {
+	if got := settled(t, pw, f.ns); got.total != 1 {
 		t.Errorf("%d sandbox Pods existed; only the one admitted after the quota went should", got.total)
 	}
 }

@@ -54,13 +54,8 @@ func TestManagerRestartWhileAPodStarts(t *testing.T) {
 			if final.Status.Phase != v1alpha1.SessionSucceeded || !strings.Contains(conversation(final), "it printed:\ncontinued-42") {
 				t.Errorf("want Succeeded with the command's output; got %s, %q", final.Status.Phase, conversation(final))
 			}
-			waitNoSandboxObjects(t, f.ns)
-			got := pw.findings()
-			got.checkNoOverlap(t)
-			items, err := sim.WorkItems(envID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := settled(t, pw, f.ns)
+			items := workItems(t, envID)
 			wantRequeues, wantPods := 0, 1
 			if tc.lapse {
 				wantRequeues, wantPods = 1, 2
@@ -111,13 +106,8 @@ func TestManagerCrashBeforeThePodExists(t *testing.T) {
 	if took > 40*time.Second {
 		t.Errorf("the Session finished %s after the restart: the claim waited for its lease to lapse", took)
 	}
-	waitNoSandboxObjects(t, f.ns)
-	got := pw.findings()
-	got.checkNoOverlap(t)
-	items, err := sim.WorkItems(envID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := settled(t, pw, f.ns)
+	items := workItems(t, envID)
 	for _, it := range items {
 		if it.State != "stopped" || it.LeaseRequeues != 0 || got.podsOfWork[it.ID] > 1 {
 			t.Errorf("work item %s: %s, %d re-queues, %d Pods; want stopped, never re-queued, at most one Pod",
