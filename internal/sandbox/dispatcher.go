@@ -196,7 +196,12 @@ type podView struct {
 func (d *dispatcher) freeSlots(env *v1alpha1.Environment, v podView) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	used := v.pending + v.running + v.ending + len(d.inflight) + d.claiming
+	used := v.pending + v.running + v.ending + d.claiming
+	for name := range d.inflight {
+		if !v.names[name] { // a Pod created after the sweep listed the cache; one in it counts once
+			used++
+		}
+	}
 	return min(int(max(env.Spec.SelfHosted.MaxConcurrentSandboxes, 1))-used, maxParallelClaims-d.claiming)
 }
 

@@ -78,6 +78,10 @@ func TestFreeSlotsCountClaimsInFlight(t *testing.T) {
 	if got := d.freeSlots(env, podView{pending: 1, running: 2, ending: 1}); got != 10-1-2-1-1-3 {
 		t.Errorf("free slots %d, want 2", got)
 	}
+	// A Pod in flight that the sweep already saw in the cache counts once.
+	if got := d.freeSlots(env, podView{pending: 2, running: 2, ending: 1, names: map[string]bool{"new": true}}); got != 10-2-2-1-3 {
+		t.Errorf("free slots %d, want 2", got)
+	}
 	env.Spec.SelfHosted.MaxConcurrentSandboxes = 1000
 	if got := d.freeSlots(env, podView{}); got != maxParallelClaims-3 {
 		t.Errorf("free slots %d, want %d (the bound on claims in flight)", got, maxParallelClaims-3)
