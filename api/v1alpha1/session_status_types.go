@@ -116,7 +116,7 @@ type SessionStatus struct {
 	RespondedActions []string `json:"respondedActions,omitempty"`
 
 	// RecentEvents summarizes the newest notable events, oldest first: at most 20, and only as many
-	// as fit in about 4 KiB, so that every status write stays small. It holds every notable event
+	// as fit in about 2 KiB, so that every status write stays small. It holds every notable event
 	// whatever spec.eventPolicy says.
 	// +kubebuilder:validation:MaxItems=20
 	// +listType=atomic
@@ -171,9 +171,11 @@ type SessionStatus struct {
 	// remote resources and repository tokens match spec.resources and their Secrets),
 	// AttachmentsResolved (with spec.attachments), OutcomeMet (with spec.outcome), BudgetNearlyUsed
 	// (with a budget), SandboxHealthy (on a SelfHosted Environment), and Reconciling and Stalled (for
-	// kstatus). The bound leaves room above these 16.
-	// +listType=map
-	// +listMapKey=type
+	// kstatus). The bound leaves room above these 16. Only the operator writes them, always as a
+	// whole list, so the list is atomic: as a map list, the API server's managedFields would track
+	// six fields of each condition, which made every Session 1.7 KB larger and every status write
+	// of this, the most written object, that much dearer (docs/performance.md).
+	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=24
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`

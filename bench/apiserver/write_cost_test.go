@@ -28,8 +28,8 @@ import (
 // BenchmarkAPIServerWrite reports the API server's and etcd's CPU per write (from /proc, so the
 // numbers include everything the write makes them do, watch fan-out to one watcher included):
 //   - status/full: a status merge patch of two small fields (the event count and the last event
-//     id) on a Session whose status is as large as a long turn makes it: 20 recent events, a 4 KiB
-//     last agent message, usage and conditions;
+//     id) on a Session whose status is as large as a long turn makes it: the recent events that fit
+//     their bound, a 4 KiB last agent message, usage and the twelve conditions of a running Session;
 //   - status/small: the same patch on a Session whose status has only an id and a phase;
 //   - event: one Kubernetes Event for a session event, as the pump writes it.
 //
@@ -65,12 +65,18 @@ func BenchmarkAPIServerWrite(b *testing.B) {
 				return sessions.Patch(types.MergePatchType).Namespace("bench").Resource("sessions").Name(sess.Name).
 					SubResource("status").Body([]byte(patch)).Do(ctx).Error()
 			})
+			raw, err := sessions.Get().Namespace("bench").Resource("sessions").Name(sess.Name).DoRaw(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(len(raw)), "object-bytes")
 		})
 	}
 	b.Run("event", func(b *testing.B) {
 		profileAPIServer(b, env.Config, "event")
 		perWrite(b, apiserver, etcd, func(i int) error {
-			return env.Client.Create(ctx, sessionEvent(i))
+			eventsWritten++ // unique across -count runs, which share the control plane
+			return env.Client.Create(ctx, sessionEvent(eventsWritten))
 		})
 	})
 }
@@ -118,12 +124,34 @@ func fullStatus(b *testing.B) v1alpha1.SessionStatus {
 	status := v1alpha1.SessionStatus{ID: "sesn_01234567890123456789", AgentID: "agent_0123456789", AgentVersion: 3,
 		EnvironmentID: "env_0123456789", Phase: v1alpha1.SessionRunning, ObservedGeneration: 1}
 	sessionstatus.Apply(&status, &st)
-	for _, c := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionLaunched, v1alpha1.ConditionReferencesResolved,
-		v1alpha1.ConditionTurnComplete, v1alpha1.ConditionActionRequired, v1alpha1.ConditionFinished} {
-		status.Conditions = append(status.Conditions, metav1.Condition{Type: c, Status: metav1.ConditionFalse, Reason: "Running",
-			Message: "the agent is working", LastTransitionTime: metav1.Now(), ObservedGeneration: 1})
-	}
+	status.Conditions = runningConditions()
 	return status
+}
+
+// runningConditions are the twelve conditions of a running Session, with the messages the manager
+// writes (from a Session served during `make bench`).
+func runningConditions() []metav1.Condition {
+	var out []metav1.Condition
+	add := func(typ string, status metav1.ConditionStatus, reason, message string) {
+		out = append(out, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message,
+			LastTransitionTime: metav1.Now(), ObservedGeneration: 1})
+	}
+	add(v1alpha1.ConditionReferencesResolved, metav1.ConditionTrue, "Resolved", "agent agent_0110000000004VABka7w0rqo (version 1) in environment env_0110000000002jVkz8E0a94c")
+	add(v1alpha1.ConditionLaunched, metav1.ConditionTrue, "Launched", "remote session sesn_011000000001MiRwOVUhTelh")
+	add(v1alpha1.ConditionPaused, metav1.ConditionFalse, "NotPaused", "the operator reconciles this object")
+	add(v1alpha1.ConditionSynced, metav1.ConditionTrue, "Synced", "the last call to the API worked")
+	for _, c := range []string{v1alpha1.ConditionTurnComplete, v1alpha1.ConditionActionRequired, v1alpha1.ConditionReady,
+		v1alpha1.ConditionFinished, v1alpha1.ConditionReconciling} {
+		status := metav1.ConditionFalse
+		if c == v1alpha1.ConditionReady {
+			status = metav1.ConditionTrue
+		}
+		add(c, status, "Running", "the agent is working")
+	}
+	add(v1alpha1.ConditionStalled, metav1.ConditionFalse, "NotStalled", "nothing keeps the operator from reconciling this object")
+	add(v1alpha1.ConditionResourcesSynced, metav1.ConditionTrue, "UpToDate", "the remote session's resources and repository tokens match spec.resources and their Secrets")
+	add(v1alpha1.ConditionRemoteFieldsSynced, metav1.ConditionTrue, "UpToDate", "the remote session's title, metadata and budget match the spec")
+	return out
 }
 
 func createSession(ctx context.Context, b *testing.B, c client.Client, name string, status v1alpha1.SessionStatus) *v1alpha1.Session {
@@ -164,6 +192,9 @@ func sessionsClient(cfg *rest.Config) (*rest.RESTClient, error) {
 	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
 	return rest.RESTClientFor(cfg)
 }
+
+// eventsWritten numbers the benchmark's Events.
+var eventsWritten int
 
 func sessionEvent(i int) *corev1.Event {
 	now := metav1.Now()

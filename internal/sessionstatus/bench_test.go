@@ -44,7 +44,7 @@ func BenchmarkApply(b *testing.B) {
 	for b.Loop() {
 		Apply(&status, st)
 	}
-	if len(status.RecentEvents) != sessionevents.MaxRecent || len(status.PendingActions) != sessionevents.MaxPending {
+	if len(status.RecentEvents) == 0 || len(status.PendingActions) != sessionevents.MaxPending { // recent events: what fits their byte bound
 		b.Fatalf("status has %d recent events and %d pending actions", len(status.RecentEvents), len(status.PendingActions))
 	}
 }

@@ -11,13 +11,14 @@ import (
 
 // MaxRecentEventsBytes bounds status.recentEvents by size, not only by count. Every status write
 // costs the API server and etcd in proportion to the whole Session object (decode, patch,
-// validation, encode, watch fan-out: docs/performance.md), and twenty summaries of long agent
-// messages are most of a Session's status. The newest summaries that fit are kept.
-const MaxRecentEventsBytes = 4096
+// validation, encode, watch fan-out: docs/performance.md), and twenty summaries are most of a
+// running Session's status. The newest summaries that fit are kept: about a dozen short ones, eight
+// long ones. The complete history stays in the Kubernetes Events and the remote session.
+const MaxRecentEventsBytes = 2048
 
 // recentEntryOverhead approximates what a summary costs beyond its strings in the stored JSON: the
 // keys, quotes and the RFC 3339 time.
-const recentEntryOverhead = 72
+const recentEntryOverhead = 76
 
 // recentEvents turns the folded summaries into status.recentEvents: the newest ones, in order,
 // whose estimated size fits MaxRecentEventsBytes (at least the newest one).

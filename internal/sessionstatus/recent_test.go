@@ -29,8 +29,9 @@ func TestRecentEventsAreBoundedByBytes(t *testing.T) {
 		wantLast string
 	}{
 		{"no notable event yet: no list", nil, 0, ""},
-		{"twenty short summaries fit whole, as before the byte bound", seq(20, short), 20, "sevt_019"},
-		{"twenty 256-byte summaries keep only the newest that fit in 4 KiB", seq(20, long), 11, "sevt_019"},
+		{"ten short summaries fit whole", seq(10, short), 10, "sevt_009"},
+		{"twenty short summaries keep the newest that fit in 2 KiB", seq(20, short), 18, "sevt_019"},
+		{"twenty 256-byte summaries keep only the newest that fit in 2 KiB", seq(20, long), 5, "sevt_019"},
 		{"a single summary larger than the bound is still shown: status never hides the newest event",
 			[]sessionevents.Recent{{ID: "sevt_1", Type: strings.Repeat("t", 5000), Reason: "AgentMessage", Summary: strings.Repeat("x", 256)}}, 1, "sevt_1"},
 	} {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +41,8 @@ type costResult struct {
 	// SessionBytes is one Session as the API server serves it (JSON, managedFields included) after
 	// the load: what each status write makes the API server decode, patch, validate and store.
 	SessionBytes int `json:"session_object_bytes"`
+	// SessionParts splits SessionBytes into its largest parts.
+	SessionParts sessionParts `json:"session_object_parts"`
 	// StatusInterval is the manager's status interval when the load drained, in seconds.
 	StatusInterval float64 `json:"status_interval_seconds"`
 	EventsSkipped  float64 `json:"session_events_without_kubernetes_event_per_event"`
@@ -64,8 +68,14 @@ func (r *runner) clusterCost(ctx context.Context, lr *loadRun, events int) costR
 	}
 	c.StatusInterval = lr.after.statusInterval
 	c.EventsSkipped = round((lr.after.eventsSkipped - lr.before.eventsSkipped) / float64(events))
-	c.SessionBytes = r.sessionBytes(ctx, sessionNames(0, 1)[0])
+	c.SessionBytes, c.SessionParts = r.sessionBytes(ctx, sessionNames(0, 1)[0])
 	return c
+}
+
+// sessionCell is the Session's size and its parts, for the cost table.
+func (c costResult) sessionCell() string {
+	pt := c.SessionParts
+	return fmt.Sprintf("%d (%d / %d / %d / %d)", c.SessionBytes, pt.ManagedFields, pt.Conditions, pt.RecentEvents, pt.Rest)
 }
 
 // readCost reads the manager's metrics of what its writes cost (see counters).
@@ -78,21 +88,23 @@ func (c *counters) readCost(fams map[string]*dto.MetricFamily) {
 	c.eventsSkipped = sum(fams["claude_kubernetes_session_events_skipped_total"], nil)
 }
 
-// sessionBytes is the size of one Session as the API server serves it, managedFields included.
-func (r *runner) sessionBytes(ctx context.Context, name string) int {
+// sessionBytes is the size of one Session as the API server serves it, managedFields included,
+// and of its largest parts.
+func (r *runner) sessionBytes(ctx context.Context, name string) (int, sessionParts) {
 	url := fmt.Sprintf("%s/apis/%s/namespaces/%s/sessions/%s", strings.TrimSuffix(r.env.Config.Host, "/"),
 		v1alpha1.GroupVersion.String(), namespace, name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0
+		return 0, sessionParts{}
 	}
 	resp, err := r.apiserverHTTP.Do(req)
 	if err != nil {
-		return 0
+		return 0, sessionParts{}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return len(body)
+	_ = os.WriteFile(filepath.Join(r.dir, "session.json"), body, 0o644) // the newest one, for -keep
+	return len(body), splitSession(body)
 }
 
 // etcdMetricsURL finds etcd's metrics endpoint from its command line (the test control plane
@@ -195,16 +207,16 @@ func costMarkdown(res *results, p func(string, ...any)) {
 	p("")
 	p("CPU seconds per 1,000 events from `/proc` over each load until it drained; etcd bytes are its WAL writes (`etcd_disk_wal_write_bytes_total`); bytes per status patch is the manager's `claude_kubernetes_status_patch_bytes`; the Session object is one Session as the API server serves it, managedFields included.")
 	p("")
-	p("| load | Event policy | kube-apiserver + etcd CPU s / 1,000 events | of which etcd | manager CPU s / 1,000 events | control plane cores | etcd bytes per event | status patches per event | Kubernetes Events per event | bytes per status patch | Session object bytes | status interval | status p99 |")
+	p("| load | Event policy | kube-apiserver + etcd CPU s / 1,000 events | of which etcd | manager CPU s / 1,000 events | control plane cores | etcd bytes per event | status patches per event | Kubernetes Events per event | bytes per status patch | Session object bytes (managedFields / conditions / recentEvents / rest) | status interval | status p99 |")
 	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	row := func(l latencyResult) {
 		policy := l.Cost.Policy
 		if policy == "" {
 			policy = "default"
 		}
-		p("| %.0f events/s over %d sessions | %s | %.3f | %.3f | %.3f | %.2f | %.0f | %.3f | %.3f | %.0f | %d | %.1f s | %.0f ms |",
+		p("| %.0f events/s over %d sessions | %s | %.3f | %.3f | %.3f | %.2f | %.0f | %.3f | %.3f | %.0f | %s | %.1f s | %.0f ms |",
 			l.Rate, l.Sessions, policy, l.Cost.ControlPlaneCPUPer1000, l.Cost.EtcdCPUPer1000, l.Cost.ManagerCPUPer1000, l.Cost.ControlPlaneCores,
-			l.Cost.EtcdBytesPerEvent, l.Writes.StatusPatches, l.Writes.KubeEvents, l.Cost.StatusPatchBytes, l.Cost.SessionBytes, l.Cost.StatusInterval, l.ToStatus.P99)
+			l.Cost.EtcdBytesPerEvent, l.Writes.StatusPatches, l.Writes.KubeEvents, l.Cost.StatusPatchBytes, l.Cost.sessionCell(), l.Cost.StatusInterval, l.ToStatus.P99)
 	}
 	for _, l := range res.LatencySweep {
 		row(l)
