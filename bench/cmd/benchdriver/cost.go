@@ -186,9 +186,10 @@ func (r *runner) notableNow(eventType string) bool {
 }
 
 // saturation estimates the event rate at which kube-apiserver and etcd alone would use every core
-// of this machine, from the cost per event measured at the lowest rate of the sweep, their
-// background work included (an upper bound for the cost, so a lower bound for the rate on a quiet
-// machine). Past it, requests queue and every latency grows.
+// of this machine, from the cost per event measured at the lowest rate of the sweep. There each
+// session's events are further apart than the status interval, so nearly every event gets its own
+// status write; at higher rates writes are coalesced and an event costs less. So it is an upper
+// bound for the cost and a lower bound for the rate. Past it, requests queue and latency grows.
 func saturation(res *results) float64 {
 	if len(res.LatencySweep) == 0 {
 		return 0
@@ -226,7 +227,7 @@ func costMarkdown(res *results, p func(string, ...any)) {
 	}
 	if res.SaturationRate > 0 {
 		p("")
-		p("Estimated saturation: kube-apiserver and etcd alone would use all %d cores at about **%.0f events/s** (from their cost per event at %.0f events/s, their background work included; on a loaded machine the control plane saturates earlier: compare the status p99 column).",
+		p("Estimated saturation: kube-apiserver and etcd alone would use all %d cores at about **%.0f events/s** (from their cost per event at %.0f events/s, where nearly every event gets its own status write; faster events share status writes and cost less each, so this is a lower bound; compare the control plane cores and status p99 columns).",
 			res.Machine.CPUs, res.SaturationRate, res.LatencySweep[0].Rate)
 	}
 }
