@@ -74,7 +74,7 @@ func BenchmarkAPIServerWrite(b *testing.B) {
 	}
 	b.Run("event", func(b *testing.B) {
 		profileAPIServer(b, env.Config, "event")
-		perWrite(b, apiserver, etcd, func(i int) error {
+		perWrite(b, apiserver, etcd, func(int) error {
 			eventsWritten++ // unique across -count runs, which share the control plane
 			return env.Client.Create(ctx, sessionEvent(eventsWritten))
 		})
