@@ -44,6 +44,9 @@ const (
 	// maxParallelClaims bounds the claims in flight at once (each is a few API calls), whatever
 	// room maxConcurrentSandboxes leaves.
 	maxParallelClaims = 16
+	// maxParallelCleanups bounds the sweep's cleanup calls in flight at once (each is a remote Stop
+	// and two deletes).
+	maxParallelCleanups = 8
 )
 
 func (o *Options) defaults() {
