@@ -86,9 +86,14 @@ type dispatcher struct {
 	backoff  map[string]sessionBackoff
 	claiming int                // claims in flight that have no Pod yet; each holds a slot
 	marked   map[string]bool    // Secrets of claims in flight, whose Pod is about to be created
+	cleaning map[string]bool    // sandboxes whose cleanup is under way (startCleanups)
 	refusals refusalBackoff     // the Environment's pause after the API server refused a Pod
 	endPoll  context.CancelFunc // ends the poll under way, if one is
 	claims   sync.WaitGroup     // the claims in flight, which run ends with
+	// cleanupSlots bounds the cleanups running at once; cleanups are those started, which run
+	// ends with.
+	cleanupSlots chan struct{}
+	cleanups     sync.WaitGroup
 }
 
 type trackedPod struct {
@@ -116,7 +121,7 @@ func newDispatcher(c client.Client, reader client.Reader, work managedagents.Wor
 		nudge:    make(chan struct{}, 1),
 		inflight: map[string]time.Time{}, tracked: map[string]trackedPod{}, deleted: map[string]bool{},
 		running: map[string]bool{}, reported: map[string]bool{}, held: map[string]int{}, backoff: map[string]sessionBackoff{},
-		marked: map[string]bool{},
+		marked: map[string]bool{}, cleaning: map[string]bool{}, cleanupSlots: make(chan struct{}, maxParallelCleanups),
 	}
 }
 
@@ -134,6 +139,7 @@ func (d *dispatcher) run(ctx context.Context) {
 	defer d.log.Info("Stopped sandbox dispatcher")
 	defer metrics.ForgetSandboxEnvironment(d.key.Namespace, d.key.Name)
 	defer d.claims.Wait()
+	defer d.cleanups.Wait()
 	var lastStatus time.Time
 	for ctx.Err() == nil {
 		env := &v1alpha1.Environment{}

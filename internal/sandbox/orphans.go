@@ -17,7 +17,7 @@ import (
 // deleted the Pod. Each one's item is given back at once, unless a Pod of it exists (a later claim
 // of the same item runs), and the Secret is deleted. The Secrets also hold their items: an item is
 // not claimed again while a Secret of an earlier claim of it exists, so that giving that claim back
-// can never stop a later one.
+// can never stop a later one. Like the sweep's, these cleanups run outside the lock and the loop.
 func (d *dispatcher) releaseOrphans(ctx context.Context, view podView) {
 	var list metav1.PartialObjectMetadataList
 	list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
@@ -28,18 +28,19 @@ func (d *dispatcher) releaseOrphans(ctx context.Context, view podView) {
 		d.log.Error(err, "Could not list sandbox Secrets")
 		return
 	}
-	var orphans []metav1.PartialObjectMetadata
+	var jobs []cleanup
 	d.mu.Lock()
-	for _, s := range list.Items {
+	for i := range list.Items {
+		s := &list.Items[i]
 		d.held[s.Labels[LabelWorkID]]++
-		if !view.names[s.Name] && !d.marked[s.Name] && d.inflight[s.Name].IsZero() && s.DeletionTimestamp.IsZero() {
-			orphans = append(orphans, s)
+		if !view.names[s.Name] && !d.marked[s.Name] && d.inflight[s.Name].IsZero() && !d.cleaning[s.Name] && s.DeletionTimestamp.IsZero() {
+			d.cleaning[s.Name] = true
+			runsElsewhere := view.podsOfWork[s.Labels[LabelWorkID]] > 0
+			jobs = append(jobs, cleanup{name: s.Name, run: func(ctx context.Context) { d.releaseOrphan(ctx, s, runsElsewhere) }})
 		}
 	}
 	d.mu.Unlock()
-	for i := range orphans {
-		d.releaseOrphan(ctx, &orphans[i], view.podsOfWork[orphans[i].Labels[LabelWorkID]] > 0)
-	}
+	d.startCleanups(ctx, jobs)
 }
 
 // releaseOrphan gives back the item of a Secret without a Pod, once the API server confirms that
@@ -52,5 +53,5 @@ func (d *dispatcher) releaseOrphan(ctx context.Context, s *metav1.PartialObjectM
 	if workID := s.Labels[LabelWorkID]; !runsElsewhere && !d.giveBack(ctx, workID) {
 		return // the Secret stays, and the next pass tries again
 	}
-	d.deleteSecret(ctx, s.Name)
+	d.dropSecret(ctx, s.Name)
 }

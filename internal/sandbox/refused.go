@@ -42,7 +42,7 @@ func (d *dispatcher) notCreated(ctx context.Context, env *v1alpha1.Environment, 
 	// The pause comes first: the item given back returns as a new item at once, which must wait.
 	wait, step := d.pauseClaims()
 	if secretCreated {
-		d.deleteSecret(ctx, pod.Name)
+		d.dropSecret(ctx, pod.Name)
 	}
 	d.giveBack(ctx, c.workID)
 	reason := ReasonPodNotCreated
@@ -118,15 +118,6 @@ func (d *dispatcher) pauseClaims() (time.Duration, bool) {
 		d.endPoll()
 	}
 	return wait, true
-}
-
-// deleteSecret deletes the Secret of a claim; a Secret already gone is fine.
-func (d *dispatcher) deleteSecret(ctx context.Context, name string) {
-	secret := &corev1.Secret{}
-	secret.Namespace, secret.Name = d.key.Namespace, name
-	if err := client.IgnoreNotFound(d.client.Delete(ctx, secret)); err != nil {
-		d.log.Error(err, "Could not delete a sandbox Secret", "secret", name)
-	}
 }
 
 // giveBack stops a claimed item whose sandbox never came, so that its claim does not wait for its

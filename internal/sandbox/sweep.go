@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -24,16 +23,28 @@ func listPods(ctx context.Context, c client.Reader, namespace, envName string) (
 	return list.Items, err
 }
 
-// sweep looks at every sandbox Pod: it records starts, ends the sandboxes that are over or cannot
-// start (stopping their work items when the runner could not), and counts the rest.
+// sweep looks at every sandbox Pod: it records starts, decides which sandboxes are over or cannot
+// start, and counts them all. The calls that end sandboxes (stopping their work items when the
+// runner could not, deleting their Pods and Secrets) run after the lock is released, in parallel
+// with each other and with claims (startCleanups).
 func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podView, error) {
 	pods, err := listPods(ctx, d.client, d.key.Namespace, d.key.Name)
 	if err != nil {
 		return podView{}, err
 	}
-	now := d.now()
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	view, jobs := d.survey(ctx, env, pods)
+	d.mu.Unlock()
+	d.startCleanups(ctx, jobs)
+	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Pending").Set(float64(view.pending + view.inflight))
+	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Running").Set(float64(view.running))
+	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Ending").Set(float64(view.ending))
+	return view, nil
+}
+
+// survey is the sweep under the lock: it counts the Pods and returns the cleanups to start.
+func (d *dispatcher) survey(ctx context.Context, env *v1alpha1.Environment, pods []corev1.Pod) (podView, []cleanup) {
+	now := d.now()
 	seen := make(map[string]bool, len(pods))
 	workPods := map[string]int{}
 	for i := range pods {
@@ -44,13 +55,14 @@ func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podV
 	for k, n := range workPods {
 		d.held[k] = n // releaseOrphans adds the Secrets
 	}
+	var jobs []cleanup
 	for i := range pods {
 		pod := &pods[i]
 		seen[pod.Name] = true
 		delete(d.inflight, pod.Name)
 		d.tracked[pod.Name] = trackedPod{workID: pod.Labels[LabelWorkID], sessionID: pod.Labels[LabelSessionID], uid: pod.UID}
-		if !pod.DeletionTimestamp.IsZero() || d.deleted[pod.Name] {
-			view.ending++
+		if d.cleaning[pod.Name] || !pod.DeletionTimestamp.IsZero() || d.deleted[pod.Name] {
+			view.ending++ // it holds its slot until it is gone
 			d.noticeDeletion(ctx, env, pod, now)
 			continue
 		}
@@ -58,7 +70,7 @@ func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podV
 		switch {
 		case st.ended:
 			view.ending++
-			d.end(ctx, env, pod, st, workPods[pod.Labels[LabelWorkID]] > 1)
+			jobs = append(jobs, d.end(ctx, env, pod, st, workPods[pod.Labels[LabelWorkID]] > 1))
 		case st.running:
 			view.running++
 			d.recordStart(pod, st)
@@ -76,11 +88,7 @@ func (d *dispatcher) sweep(ctx context.Context, env *v1alpha1.Environment) (podV
 		}
 	}
 	view.inflight = len(d.inflight)
-	d.forgetVanished(ctx, env, seen)
-	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Pending").Set(float64(view.pending + view.inflight))
-	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Running").Set(float64(view.running))
-	metrics.SandboxPods.WithLabelValues(d.key.Namespace, d.key.Name, "Ending").Set(float64(view.ending))
-	return view, nil
+	return view, append(jobs, d.forgetVanished(ctx, env, seen)...)
 }
 
 // recordStart observes the claim-to-running latency once per Pod.
@@ -99,29 +107,19 @@ func (d *dispatcher) recordStart(pod *corev1.Pod, st podState) {
 	d.log.Info("Sandbox running", "pod", pod.Name, "node", pod.Spec.NodeName, "workID", pod.Labels[LabelWorkID])
 }
 
-// end finishes a sandbox that is over or cannot start: its work item is stopped when the runner
-// could not have done it (and no other Pod of ours holds the item), the failure is told, and the
-// Pod and its Secret are deleted.
-func (d *dispatcher) end(ctx context.Context, env *v1alpha1.Environment, pod *corev1.Pod, st podState, shared bool) {
-	workID, sessionID := pod.Labels[LabelWorkID], pod.Labels[LabelSessionID]
-	log := d.log.WithValues("pod", pod.Name, "workID", workID, "sessionID", sessionID)
-	if st.stopItem && !shared {
-		if err := d.work.Stop(ctx, workID, true); err != nil {
-			log.Error(err, "Could not stop the work item of a failed sandbox; its lease will lapse")
-		} else {
-			log.Info("Stopped work item", "reason", st.reason)
-		}
-	}
-	if st.failed {
+// end decides how a sandbox that is over or cannot start finishes: its failure is told (once, however
+// often its cleanup is tried), and its cleanup stops its work item when the runner could not have
+// done it (and no other Pod of ours holds the item), then deletes the Pod and its Secret.
+func (d *dispatcher) end(ctx context.Context, env *v1alpha1.Environment, pod *corev1.Pod, st podState, shared bool) cleanup {
+	switch {
+	case !st.failed:
+		delete(d.backoff, pod.Labels[LabelSessionID]) // a sandbox that worked ends the session's back-off
+	case !d.reported[pod.Name]:
+		// Told before its item is stopped: the session's work comes back at once, and must wait.
 		d.fail(ctx, env, pod, st)
-	} else {
-		delete(d.backoff, sessionID) // a sandbox that worked ends the session's back-off
 	}
-	if err := d.deletePod(ctx, pod); err != nil {
-		log.Error(err, "Could not delete sandbox Pod")
-		return
-	}
-	log.Info("Deleted sandbox Pod", "failed", st.failed, "reason", st.reason)
+	d.cleaning[pod.Name] = true
+	return cleanup{name: pod.Name, run: func(ctx context.Context) { d.endSandbox(ctx, pod, st, st.stopItem && !shared) }}
 }
 
 // fail tells about a failed sandbox: a metric, a Warning Event on the Pod and on its Session, and a
@@ -145,35 +143,18 @@ func (d *dispatcher) fail(ctx context.Context, env *v1alpha1.Environment, pod *c
 	d.backoff[sessionID] = b
 }
 
-// deletePod deletes a sandbox Pod's Secret and then the Pod (its UID guards against a newer Pod of
-// the same name). The Secret goes first: a Secret without a Pod is the mark of a claim whose Pod was
-// never created, whose item releaseOrphans gives back.
-func (d *dispatcher) deletePod(ctx context.Context, pod *corev1.Pod) error {
-	secret := &corev1.Secret{}
-	secret.Namespace, secret.Name = pod.Namespace, pod.Name
-	if err := client.IgnoreNotFound(d.client.Delete(ctx, secret)); err != nil {
-		return err
-	}
-	d.deleted[pod.Name] = true
-	err := d.client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}, client.PropagationPolicy(metav1.DeletePropagationBackground))
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		delete(d.deleted, pod.Name)
-		return err
-	}
-	return nil
-}
-
 // forgetVanished handles Pods that left the cache. One that this dispatcher did not delete was
 // deleted by someone else (a user, a node drain, the node lifecycle controller) possibly without
-// its runner stopping the item: stop it, so the session gets a new sandbox at once instead of
-// after the lease lapses.
-func (d *dispatcher) forgetVanished(ctx context.Context, env *v1alpha1.Environment, seen map[string]bool) {
+// its runner stopping the item: it returns the cleanups that stop those items, so that their
+// sessions get a new sandbox at once instead of after the lease lapses.
+func (d *dispatcher) forgetVanished(ctx context.Context, env *v1alpha1.Environment, seen map[string]bool) []cleanup {
 	held := map[string]bool{} // work items that a Pod still in the cache runs
 	for name, tp := range d.tracked {
 		if seen[name] {
 			held[tp.workID] = true
 		}
 	}
+	var jobs []cleanup
 	for name, tp := range d.tracked {
 		if seen[name] {
 			continue
@@ -182,25 +163,25 @@ func (d *dispatcher) forgetVanished(ctx context.Context, env *v1alpha1.Environme
 		delete(d.running, name)
 		reported := d.reported[name]
 		delete(d.reported, name)
-		if d.deleted[name] {
+		if d.deleted[name] || d.cleaning[name] {
+			// Ours: deleted, or its cleanup is under way and stops the item if it must.
 			delete(d.deleted, name)
 			continue
 		}
 		if held[tp.workID] {
 			continue // a newer claim of the same item runs in another Pod
 		}
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.key.Namespace, UID: tp.uid,
+			Labels: map[string]string{LabelWorkID: tp.workID, LabelSessionID: tp.sessionID}}}
 		if !reported {
 			// Deleted at once (grace period 0), so no sweep saw it terminating.
-			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.key.Namespace, UID: tp.uid,
-				Labels: map[string]string{LabelWorkID: tp.workID, LabelSessionID: tp.sessionID}}}
 			d.fail(ctx, env, pod, podState{failed: true, reason: ReasonPodGone, message: podDeletedMessage})
 		}
-		if err := d.work.Stop(ctx, tp.workID, true); err != nil {
-			d.log.Info("Could not stop the work item of a deleted sandbox Pod; its runner may have", "pod", name, "workID", tp.workID, "error", err.Error())
-			continue
-		}
-		d.log.Info("Sandbox Pod was deleted; stopped its work item", "pod", name, "workID", tp.workID)
+		d.cleaning[name] = true
+		log := d.log.WithValues("pod", name, "workID", tp.workID)
+		jobs = append(jobs, cleanup{name: name, run: func(ctx context.Context) { d.stopVanished(ctx, log, tp.workID) }})
 	}
+	return jobs
 }
 
 // podDeletedMessage explains a sandbox Pod deleted by someone else while its sandbox ran.
@@ -210,7 +191,7 @@ const podDeletedMessage = "the sandbox Pod was deleted before its sandbox ended 
 // ended. Its runner is signalled and stops the work item itself; forgetVanished stops it if the
 // Pod goes without that.
 func (d *dispatcher) noticeDeletion(ctx context.Context, env *v1alpha1.Environment, pod *corev1.Pod, now time.Time) {
-	if d.deleted[pod.Name] || d.reported[pod.Name] || classify(pod, now, 0).ended {
+	if d.deleted[pod.Name] || d.cleaning[pod.Name] || d.reported[pod.Name] || classify(pod, now, 0).ended {
 		// Ours, told already, or ended first: a Pod that ended is deleted by the dispatcher,
 		// maybe by the one before a restart.
 		return
