@@ -171,10 +171,10 @@ func (d *dispatcher) forgetVanished(ctx context.Context, env *v1alpha1.Environme
 		if held[tp.workID] {
 			continue // a newer claim of the same item runs in another Pod
 		}
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.key.Namespace, UID: tp.uid,
-			Labels: map[string]string{LabelWorkID: tp.workID, LabelSessionID: tp.sessionID}}}
 		if !reported {
 			// Deleted at once (grace period 0), so no sweep saw it terminating.
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.key.Namespace, UID: tp.uid,
+				Labels: map[string]string{LabelWorkID: tp.workID, LabelSessionID: tp.sessionID}}}
 			d.fail(ctx, env, pod, podState{failed: true, reason: ReasonPodGone, message: podDeletedMessage})
 		}
 		d.cleaning[name] = true
