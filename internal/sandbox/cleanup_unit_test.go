@@ -287,9 +287,9 @@ func (r *sweepRig) start(t *testing.T) {
 	})
 }
 
-// waitFor polls cond every 10ms for up to limit and reports whether it held.
-func waitFor(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
+// waitFor polls cond every 10ms for up to 10s and reports whether it held.
+func waitFor(cond func() bool) bool {
+	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return true
@@ -318,7 +318,7 @@ func TestClaimDoesNotWaitForTheSweepsCleanups(t *testing.T) {
 	}
 	r := newSweepRig(t, 20, pods)
 	r.start(t)
-	if !waitFor(10*time.Second, func() bool { n, _ := r.deletes.stats(); return n > 0 }) {
+	if !waitFor(func() bool { n, _ := r.deletes.stats(); return n > 0 }) {
 		t.Fatal("the sweep deleted no ended sandbox within 10s")
 	}
 	r.work.enqueue("work-new", "sesn-new")
@@ -331,12 +331,12 @@ func TestClaimDoesNotWaitForTheSweepsCleanups(t *testing.T) {
 		n, _ := r.deletes.stats()
 		t.Fatalf("the queued item was not claimed within 5s while %d cleanup calls hung: the claim waits for the sweep", n)
 	}
-	if !waitFor(10*time.Second, func() bool { n, _ := r.deletes.stats(); return n == maxParallelCleanups }) {
+	if !waitFor(func() bool { n, _ := r.deletes.stats(); return n == maxParallelCleanups }) {
 		n, _ := r.deletes.stats()
 		t.Fatalf("%d deletes in flight, want %d at once", n, maxParallelCleanups)
 	}
 	r.deletes.release()
-	if !waitFor(10*time.Second, func() bool { return r.podsLeft(t) == 1 }) {
+	if !waitFor(func() bool { return r.podsLeft(t) == 1 }) {
 		t.Fatalf("%d Pods left, want only the new claim's", r.podsLeft(t))
 	}
 	if _, most := r.deletes.stats(); most > maxParallelCleanups {
@@ -350,15 +350,15 @@ func TestSandboxBeingCleanedUpHoldsItsSlot(t *testing.T) {
 	r := newSweepRig(t, 3, map[string]int32{"a": 0, "b": 0, "c": 1})
 	r.work.enqueue("work-new", "sesn-new")
 	r.start(t)
-	if !waitFor(10*time.Second, func() bool { n, _ := r.stops.stats(); return n == 1 }) {
+	if !waitFor(func() bool { n, _ := r.stops.stats(); return n == 1 }) {
 		t.Fatal("the failed sandbox's work item was not being stopped within 10s")
 	}
-	if !waitFor(10*time.Second, func() bool { n, _ := r.deletes.stats(); return n == 2 }) {
+	if !waitFor(func() bool { n, _ := r.deletes.stats(); return n == 2 }) {
 		n, _ := r.deletes.stats()
 		t.Fatalf("%d deletes in flight, want the two ended sandboxes' Secrets", n)
 	}
 	sweeps := r.c.sweepCount()
-	if !waitFor(10*time.Second, func() bool { r.d.Nudge(); return r.c.sweepCount() >= sweeps+3 }) {
+	if !waitFor(func() bool { r.d.Nudge(); return r.c.sweepCount() >= sweeps+3 }) {
 		t.Fatalf("the dispatcher swept %d times while the cleanups hung, want 3 more", r.c.sweepCount()-sweeps)
 	}
 	if n := r.work.pollCount(); n != 0 {
@@ -393,7 +393,7 @@ func TestFailedCleanupIsRetriedAndDoesNotStopTheOthers(t *testing.T) {
 	r.deletes.release()
 	r.stops.release()
 	r.start(t)
-	if !waitFor(10*time.Second, func() bool { return r.podsLeft(t) == 0 }) {
+	if !waitFor(func() bool { return r.podsLeft(t) == 0 }) {
 		t.Fatalf("%d Pods left after 10s, want none", r.podsLeft(t))
 	}
 	if n := r.deletes.callsOf("Secret/a"); n != 2 {
