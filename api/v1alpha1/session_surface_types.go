@@ -15,7 +15,8 @@ const (
 
 // ConditionOutcomeMet is True once the grader judged spec.outcome satisfied, and False with the
 // verdict as reason otherwise (Pending, Evaluating, NeedsRevision, MaxIterationsReached, Failed,
-// Interrupted). It is absent without an outcome. `kubectl wait --for=condition=OutcomeMet` waits for it.
+// Interrupted), or NotEvaluated when the Session's work ended without a final verdict. It is absent
+// without an outcome. `kubectl wait --for=condition=OutcomeMet` waits for it.
 const ConditionOutcomeMet = "OutcomeMet"
 
 // ConditionBudgetNearlyUsed is True once the session's list cost reached 80 % of its budget, and

@@ -80,6 +80,9 @@ const (
 	ReasonTokenRotated Reason = "TokenRotated"
 	// ReasonOutcomeSent: spec.outcome was sent to the session as user.define_outcome.
 	ReasonOutcomeSent Reason = "OutcomeSent"
+	// ReasonOutcomeNotEvaluated: the session sat idle past the wait for the grader, so it ends
+	// without a verdict on spec.outcome.
+	ReasonOutcomeNotEvaluated Reason = "OutcomeNotEvaluated"
 	// ReasonAttachmentTooLarge and ReasonInvalidAttachment: an attachment of the next message is
 	// over a size bound, or its data is not what its mediaType says; the message waits
 	// (AttachmentsResolved). A missing ConfigMap or key gives ReasonConfigMapNotFound.

@@ -31,6 +31,8 @@ type SessionReconciler struct {
 	Pump        *sessionstream.Pump
 	// DeleteTimeout bounds how long deletion waits for an interrupted session to go idle.
 	DeleteTimeout time.Duration
+	// OutcomeGrace bounds how long an idle session waits for the grader's verdict on spec.outcome.
+	OutcomeGrace time.Duration
 
 	// memory holds what this process remembers per Session (see sessionMemory).
 	memory sessionMemories

@@ -45,7 +45,7 @@ func (r *SessionReconciler) follow(ctx context.Context, s *sessionScope) (ctrl.R
 	if resourcesErr != nil {
 		return r.failed(s, resourcesErr) // transient: Synced says so, and the backoff tries again
 	}
-	return ctrl.Result{RequeueAfter: r.nextLook(sess)}, nil
+	return earliest(ctrl.Result{RequeueAfter: r.nextLook(sess)}, ctrl.Result{RequeueAfter: r.awaitOutcome(s, &snap.State)}), nil
 }
 
 // followStream starts or finds the session's stream and folds what it has seen into status. ok is

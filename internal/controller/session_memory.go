@@ -27,6 +27,8 @@ type sessionMemory struct {
 	resources resourceMemory
 	// sentOutcome is the digest of the outcome this process sent, until the stream shows it.
 	sentOutcome string
+	// outcomeWait is the wait for the grader's verdict after an idle (session_outcome.go).
+	outcomeWait outcomeWait
 	// seenUpdates is the number of session.updated events already answered with a drift check.
 	seenUpdates int
 	// attachmentWarning is the reason and message of the Warning last sent about a message held

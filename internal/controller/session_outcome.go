@@ -4,6 +4,7 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -12,6 +13,7 @@ import (
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
 	"github.com/anthropics/managed-agents-operator/internal/managedagents"
+	"github.com/anthropics/managed-agents-operator/internal/sessionevents"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstatus"
 	"github.com/anthropics/managed-agents-operator/internal/sessionstream"
 )
@@ -80,4 +82,47 @@ func (r *SessionReconciler) remoteUpdated(s *sessionScope) bool {
 	}
 	r.memory.update(key, s.sess.UID, func(m *sessionMemory) { m.seenUpdates = st.Updated.Count })
 	return true
+}
+
+// DefaultOutcomeGrace is how long a session that went idle waits for the grader's verdict on
+// spec.outcome. The API grades as soon as the outcome's turn ends, with the session still running,
+// so an idle with the outcome unjudged only separates an earlier turn from the outcome's own: it
+// lasts seconds. The bound keeps a Session from waiting forever on a verdict that will not come.
+const DefaultOutcomeGrace = 2 * time.Minute
+
+// outcomeWait remembers when this process first saw the session idle at idleSeq with the outcome
+// unjudged, and whether it warned of giving up. This process's clock counts, not the event's time,
+// so clock skew cannot end the wait early; a restart starts the wait again, still bounded.
+type outcomeWait struct {
+	idleSeq int64
+	since   time.Time
+	warned  bool
+}
+
+// awaitOutcome bounds the wait for the grader (sessionstatus.OutcomeAwaited). It returns how soon
+// to look again while the wait lasts; once it is over, it sets inputs.OutcomeWaitOver, so the turn's
+// end decides the phase, and says so with one Warning Event.
+func (r *SessionReconciler) awaitOutcome(s *sessionScope, st *sessionevents.State) time.Duration {
+	sess := s.sess
+	if !sessionstatus.OutcomeAwaited(sess, st) {
+		return 0
+	}
+	key := client.ObjectKeyFromObject(sess)
+	var w outcomeWait
+	r.memory.update(key, sess.UID, func(m *sessionMemory) {
+		if m.outcomeWait.idleSeq != st.LastIdleSeq {
+			m.outcomeWait = outcomeWait{idleSeq: st.LastIdleSeq, since: time.Now()}
+		}
+		w = m.outcomeWait
+	})
+	if left := r.OutcomeGrace - time.Since(w.since); left > 0 {
+		return left
+	}
+	s.inputs.OutcomeWaitOver = true
+	if !w.warned {
+		r.memory.update(key, sess.UID, func(m *sessionMemory) { m.outcomeWait.warned = true })
+		r.Recorder.Eventf(sess, nil, corev1.EventTypeWarning, string(ReasonOutcomeNotEvaluated), "AwaitOutcome",
+			"The session has been idle for %s without the grader's verdict on spec.outcome; it ends without one", r.OutcomeGrace)
+	}
+	return 0
 }

@@ -35,6 +35,9 @@ type SessionOptions struct {
 	EventPolicy v1alpha1.EventPolicy
 	// DeleteTimeout bounds the wait for an interrupted session to go idle on deletion (default 60s).
 	DeleteTimeout time.Duration
+	// OutcomeGrace bounds how long a session that went idle waits for the grader's verdict on
+	// spec.outcome before it ends without one (default DefaultOutcomeGrace).
+	OutcomeGrace time.Duration
 }
 
 // SetupSessions registers the Session controller and its event Pump with the manager.
@@ -44,6 +47,9 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 	}
 	if sopts.DeleteTimeout <= 0 {
 		sopts.DeleteTimeout = time.Minute
+	}
+	if sopts.OutcomeGrace <= 0 {
+		sopts.OutcomeGrace = DefaultOutcomeGrace
 	}
 	if err := indexSessions(ctx, mgr); err != nil {
 		return nil, err
@@ -62,6 +68,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 		Credentials: opts.Credentials,
 		Recorder:    countingRecorder{mgr.GetEventRecorder("session-controller")}, Pump: pump,
 		DeleteTimeout: sopts.DeleteTimeout,
+		OutcomeGrace:  sopts.OutcomeGrace,
 		resync:        newResyncTracker(opts.ResyncPeriod),
 		reader:        mgr.GetAPIReader(),
 	}

@@ -36,6 +36,9 @@ const (
 	operatorNS      = "operator-system"
 	defaultKeyName  = "anthropic"
 	eventuallyLimit = 30 * time.Second
+	// testOutcomeGrace is the wait for the grader's verdict after an idle: short, so the test of
+	// giving up is quick, and still far longer than the simulator's gap between two turns.
+	testOutcomeGrace = 5 * time.Second
 )
 
 var (
@@ -184,7 +187,7 @@ func startManagerWith(change func(*managerSettings)) error {
 		cancel()
 		return err
 	}
-	if _, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: 4, DeleteTimeout: 10 * time.Second}); err != nil {
+	if _, err := controller.SetupSessions(ctx, mgr, opts, controller.SessionOptions{Concurrency: 4, DeleteTimeout: 10 * time.Second, OutcomeGrace: testOutcomeGrace}); err != nil {
 		cancel()
 		return err
 	}

@@ -39,6 +39,10 @@ type Inputs struct {
 	Gone bool
 	// TimedOut says spec.timeout passed.
 	TimedOut bool
+	// OutcomeWaitOver says the session has sat idle longer than the operator waits for the grader's
+	// verdict on spec.outcome (see OutcomeAwaited): the turn's end decides the phase, and OutcomeMet
+	// says the outcome was not evaluated.
+	OutcomeWaitOver bool
 }
 
 // Decide is the one place a Session's phase is decided: from the spec, the status (launched yet?),
@@ -65,7 +69,7 @@ func Decide(sess *v1alpha1.Session, in Inputs) Result {
 		}
 		return working(v1alpha1.SessionRunning, "launched; the agent is starting")
 	}
-	return Phase(sess, in.State)
+	return phase(sess, in.State, in.OutcomeWaitOver)
 }
 
 // Result is a phase with the TurnComplete condition that goes with it.
@@ -83,6 +87,11 @@ func working(phase v1alpha1.SessionPhase, message string) Result {
 
 // Phase derives the phase from the folded event history and what is left to send.
 func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
+	return phase(sess, st, false)
+}
+
+// phase is Phase; outcomeWaitOver ends the wait for the grader's verdict (Inputs.OutcomeWaitOver).
+func phase(sess *v1alpha1.Session, st *sessionevents.State, outcomeWaitOver bool) Result {
 	if st.Status == sessionevents.StatusTerminated {
 		return terminatedPhase(st)
 	}
@@ -104,6 +113,9 @@ func Phase(sess *v1alpha1.Session, st *sessionevents.State) Result {
 		}
 		return Result{Phase: v1alpha1.SessionRequiresAction, TurnComplete: true, Reason: TurnActionRequired,
 			Message: fmt.Sprintf("%d tool call(s) wait for an answer: see status.pendingActions", len(st.Pending))}
+	}
+	if !outcomeWaitOver && OutcomeAwaited(sess, st) {
+		return working(v1alpha1.SessionRunning, "the turn ended; the outcome's work and the grader's verdict are still to come")
 	}
 	return idlePhase(sess, st)
 }

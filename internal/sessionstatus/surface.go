@@ -108,6 +108,11 @@ func OutcomeCondition(sess *v1alpha1.Session, o *v1alpha1.SessionOutcomeStatus) 
 		return nil
 	case o == nil:
 		return &Condition{metav1.ConditionFalse, OutcomePending, "spec.outcome is not in the session's history yet"}
+	}
+	if c := outcomeNotEvaluated(sess, o); c != nil {
+		return c
+	}
+	switch {
 	case o.Evaluating:
 		return &Condition{metav1.ConditionFalse, OutcomeEvaluating, fmt.Sprintf("the grader is evaluating iteration %d", lastIteration(o))}
 	case o.Result == "":

@@ -83,14 +83,15 @@ func TestApproveASubagentsConfirmation(t *testing.T) {
 
 // TestStatusShowsTheOutcome proves `status` shows an outcome the grader judged twice (needs_revision,
 // then satisfied): the description, the iteration, each verdict with its explanation and the
-// result with the OutcomeMet condition, in text and in -o yaml. The session has no prompt: the
-// outcome's definition starts its turn.
+// result with the OutcomeMet condition, in text and in -o yaml. The session has a prompt as well:
+// its turn ends before the outcome's own, and the Session waits for the grader's verdict.
 func TestStatusShowsTheOutcome(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	maxIterations := int64(3)
 	sess := &v1alpha1.Session{ObjectMeta: metav1.ObjectMeta{Namespace: teamNS, GenerateName: agentName + "-"}, Spec: v1alpha1.SessionSpec{
 		AgentRef: &v1alpha1.AgentReference{Name: agentName}, EnvironmentRef: &v1alpha1.LocalObjectReference{Name: envName},
+		Prompt:  "[[slow:1s]] look at the failing build", // still running when the outcome is defined
 		Outcome: &v1alpha1.SessionOutcome{Description: "[[outcome:needs_revision,satisfied]] a green build", Rubric: "every test passes", MaxIterations: &maxIterations},
 	}}
 	if err := k8s.Create(ctx, sess); err != nil {
