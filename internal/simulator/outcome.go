@@ -60,10 +60,16 @@ func (s *Server) evaluateOutcome(t *turn) bool {
 	}
 }
 
-// evaluateIteration reports one evaluation span and records its verdict on the session's outcome.
+// evaluateIteration reports one evaluation span and records it on the session's outcome the way
+// the SDK documents outcome_evaluations: evaluating while the grader scores, then the final verdict
+// with completed_at, or running again on the next iteration after needs_revision.
 func (s *Server) evaluateIteration(t *turn, iteration int64, verdict string) bool {
 	oid := t.in.outcome["outcome_id"]
-	start, ok := s.emit(t, map[string]any{"type": "span.outcome_evaluation_start", "outcome_id": oid, "iteration": iteration})
+	var start string
+	ok := s.step(t, func(sess *session) {
+		t.in.outcome["result"], t.in.outcome["iteration"] = "evaluating", iteration
+		start = s.appendEventLocked(sess, map[string]any{"type": "span.outcome_evaluation_start", "outcome_id": oid, "iteration": iteration}).id
+	})
 	if !ok {
 		return false
 	}
@@ -72,8 +78,12 @@ func (s *Server) evaluateIteration(t *turn, iteration int64, verdict string) boo
 	}
 	explanation := fmt.Sprintf("The simulator judged iteration %d %s.", iteration, verdict)
 	return s.step(t, func(sess *session) {
-		t.in.outcome["result"], t.in.outcome["explanation"], t.in.outcome["iteration"] = verdict, explanation, iteration
-		t.in.outcome["completed_at"] = stamp(s.now())
+		t.in.outcome["explanation"] = explanation
+		if verdict == "needs_revision" {
+			t.in.outcome["result"], t.in.outcome["iteration"] = "running", iteration+1
+		} else {
+			t.in.outcome["result"], t.in.outcome["completed_at"] = verdict, stamp(s.now())
+		}
 		s.appendEventLocked(sess, map[string]any{
 			"type": "span.outcome_evaluation_end", "outcome_evaluation_start_id": start, "outcome_id": oid,
 			"iteration": iteration, "result": verdict, "explanation": explanation,

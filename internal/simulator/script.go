@@ -170,7 +170,7 @@ func (s *Server) interruptLocked(sess *session) {
 	sess.stopTurnLocked()
 	sess.queue = nil
 	now := s.now()
-	if t.in.outcome != nil && t.in.outcome["result"] == "running" {
+	if r := t.in.outcome["result"]; t.in.outcome != nil && (r == "running" || r == "evaluating") {
 		t.in.outcome["result"], t.in.outcome["completed_at"] = "interrupted", stamp(now)
 	}
 	sess.setStatusLocked(StatusIdle, now)
