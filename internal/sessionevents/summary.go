@@ -60,7 +60,7 @@ func summarize(e *Event) Summary {
 	}
 	switch e.Type {
 	case "user.message":
-		return Summary{Reason: ReasonUserMessage, Message: e.Text()}
+		return Summary{Reason: ReasonUserMessage, Message: userMessage(e)}
 	case "agent.message":
 		return Summary{Reason: ReasonAgentMessage, Message: e.Text()}
 	case "agent.tool_use":
@@ -97,6 +97,37 @@ func summarize(e *Event) Summary {
 		return Summary{Reason: ReasonDeleted, Warning: true, Message: "session deleted"}
 	}
 	return Summary{}
+}
+
+// userMessage is a user message's text after what was attached to it, counted by kind ("[1 image,
+// 2 documents] text"): first, as the API sends the blocks, and so that truncating a long text keeps
+// it. Never the attachments' data or source, which Event does not even decode.
+func userMessage(e *Event) string {
+	var images, documents int
+	for _, c := range e.Content {
+		switch c.Type {
+		case "image":
+			images++
+		case "document":
+			documents++
+		}
+	}
+	var kinds []string
+	for _, k := range []struct {
+		n    int
+		name string
+	}{{images, "image"}, {documents, "document"}} {
+		switch {
+		case k.n == 1:
+			kinds = append(kinds, "1 "+k.name)
+		case k.n > 1:
+			kinds = append(kinds, fmt.Sprintf("%d %ss", k.n, k.name))
+		}
+	}
+	if len(kinds) == 0 {
+		return e.Text()
+	}
+	return strings.TrimSpace("[" + strings.Join(kinds, ", ") + "] " + e.Text())
 }
 
 func toolCall(name string, input []byte, permission string) string {
