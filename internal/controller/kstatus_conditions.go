@@ -21,8 +21,9 @@ import (
 //	InProgress  the operator works on it: creating, updating, waiting for a Secret, a ConfigMap or a
 //	            referenced object, or retrying an error that can pass (Reconciling=True);
 //	Failed      a human must act: the API rejected the spec or the key, a reference names nothing,
-//	            the remote object was archived, or a Session ended Failed, TimedOut or Terminated
-//	            (Stalled=True, with the reason and message of what stopped it).
+//	            the remote object was archived, a Session's attachment holds data that cannot be
+//	            sent, or a Session ended Failed, TimedOut or Terminated (Stalled=True, with the
+//	            reason and message of what stopped it).
 
 // progress is what Reconciling and Stalled say about one object.
 type progress struct {
@@ -153,6 +154,10 @@ func sessionProgress(st *v1alpha1.SessionStatus, paused bool) progress {
 		return progress{reason: string(ReasonPaused), message: "annotation " + v1alpha1.AnnotationPaused + " is \"true\": nothing is sent; status still follows the session"}
 	case failedSync:
 		return progress{reconciling: true, reason: synced.Reason, message: synced.Message}
+	case !paused && attachmentWait(st) != nil:
+		c := attachmentWait(st)
+		waits := c.Reason == string(ReasonConfigMapNotFound)
+		return progress{reconciling: waits, stalled: !waits, reason: c.Reason, message: c.Message}
 	case st.ID == "":
 		msg := "waiting to launch"
 		if c := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); c != nil && c.Message != "" {
@@ -168,6 +173,17 @@ func sessionProgress(st *v1alpha1.SessionStatus, paused bool) progress {
 		msg = c.Message
 	}
 	return progress{reason: string(st.Phase), message: msg}
+}
+
+// attachmentWait is the AttachmentsResolved condition while a user message waits for its
+// attachments, or nil. A missing ConfigMap is a wait, like a missing Secret; data that is not its
+// mediaType or too large stalls until a human fixes the ConfigMap.
+func attachmentWait(st *v1alpha1.SessionStatus) *metav1.Condition {
+	c := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionAttachmentsResolved)
+	if c == nil || c.Status != metav1.ConditionFalse {
+		return nil
+	}
+	return c
 }
 
 // reportSessionProgress sets a Session's Reconciling and Stalled conditions. A Session's

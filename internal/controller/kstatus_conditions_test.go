@@ -132,6 +132,26 @@ func TestSessionProgress(t *testing.T) {
 			want: "Reconciling/APIUnavailable"},
 		{reason: "a paused launched Session is done: its remote agent goes on and status follows it",
 			status: v1alpha1.SessionStatus{ID: "s", Phase: v1alpha1.SessionRunning}, paused: true, want: "Done/Paused"},
+		{reason: "a message waiting for its attachment's ConfigMap is on its way, naming it, not Current",
+			status: v1alpha1.SessionStatus{ID: "s", Phase: v1alpha1.SessionIdle, Conditions: []metav1.Condition{
+				cond(v1alpha1.ConditionAttachmentsResolved, "False", ReasonConfigMapNotFound, "spec.messages[0] waits: ConfigMap ns/shots does not exist")}},
+			want: "Reconciling/ConfigMapNotFound", msg: "ConfigMap ns/shots"},
+		{reason: "a prompt waiting for its attachment's ConfigMap says so rather than just Pending",
+			status: v1alpha1.SessionStatus{Phase: v1alpha1.SessionPending, Conditions: []metav1.Condition{
+				cond(v1alpha1.ConditionAttachmentsResolved, "False", ReasonConfigMapNotFound, "spec.prompt waits: ConfigMap ns/shots does not exist")}},
+			want: "Reconciling/ConfigMapNotFound", msg: "ConfigMap ns/shots"},
+		{reason: "an attachment whose data is not its mediaType waits for a human: Stalled",
+			status: v1alpha1.SessionStatus{ID: "s", Phase: v1alpha1.SessionIdle, Conditions: []metav1.Condition{
+				cond(v1alpha1.ConditionAttachmentsResolved, "False", ReasonInvalidAttachment, "the data is image/gif, not image/png")}},
+			want: "Stalled/InvalidAttachment", msg: "image/gif"},
+		{reason: "resolved attachments change nothing",
+			status: v1alpha1.SessionStatus{ID: "s", Phase: v1alpha1.SessionRunning, Conditions: []metav1.Condition{turn,
+				cond(v1alpha1.ConditionAttachmentsResolved, "True", ReasonResolved, "read")}},
+			want: "Done/Running"},
+		{reason: "a paused Session says it is paused, whatever its next message waits for",
+			status: v1alpha1.SessionStatus{ID: "s", Phase: v1alpha1.SessionIdle, Conditions: []metav1.Condition{
+				cond(v1alpha1.ConditionAttachmentsResolved, "False", ReasonConfigMapNotFound, "waits")}},
+			paused: true, want: "Done/Paused"},
 		{reason: "a paused Session that never launched is still on its way, and says why",
 			status: v1alpha1.SessionStatus{Phase: v1alpha1.SessionPending}, paused: true, want: "Reconciling/Pending", msg: "launches once it is removed"},
 	}

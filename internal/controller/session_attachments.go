@@ -44,7 +44,7 @@ func attachmentConfigMaps(s *v1alpha1.Session) []string {
 func mayStillSend(o client.Object) bool { return !o.(*v1alpha1.Session).Status.Phase.Final() }
 
 // attachmentData reads the ConfigMap data of the attachments of user message n (0: the prompt), by
-// index in spec.attachments. A missing ConfigMap or key is a *referenceError that names both.
+// index in spec.attachments. A missing ConfigMap or key is a *missingAttachment that names both.
 func (r *SessionReconciler) attachmentData(ctx context.Context, sess *v1alpha1.Session, n int) (map[int][]byte, error) {
 	var data map[int][]byte
 	read := map[string]managedagents.DataSource{}
@@ -77,8 +77,19 @@ func (r *SessionReconciler) attachmentData(ctx context.Context, sess *v1alpha1.S
 	return data, nil
 }
 
-func attachmentMissing(i int, message string) *referenceError {
-	return &referenceError{reason: ReasonConfigMapNotFound, message: fmt.Sprintf("spec.attachments[%d]: %s", i, message), watched: true}
+func attachmentMissing(i int, message string) *missingAttachment {
+	return &missingAttachment{index: i, message: message}
+}
+
+// missingAttachment says that the ConfigMap or key of spec.attachments[index] does not exist. The
+// ConfigMap watch re-queues the Session when it appears.
+type missingAttachment struct {
+	index   int
+	message string
+}
+
+func (e *missingAttachment) Error() string {
+	return fmt.Sprintf("spec.attachments[%d]: %s", e.index, e.message)
 }
 
 // messageEvent reads the attachments of user message n and builds its user.message event.
@@ -92,24 +103,29 @@ func (r *SessionReconciler) messageEvent(ctx context.Context, sess *v1alpha1.Ses
 
 // attachmentsBlocked reports whether err says that an attachment of message n keeps it from being
 // sent, and if so records that in AttachmentsResolved, with a Warning Event when the condition turns
-// False or its reason changes (never once per retry).
-func (r *SessionReconciler) attachmentsBlocked(ctx context.Context, sess *v1alpha1.Session, n int, err error) bool {
+// False or its reason changes (never once per retry), and in the phase's message (s.inputs).
+func (r *SessionReconciler) attachmentsBlocked(ctx context.Context, s *sessionScope, n int, err error) bool {
+	sess := s.sess
 	reason := ReasonInvalidAttachment
-	var refErr *referenceError
+	var missing *missingAttachment
 	var attErr *managedagents.AttachmentError
+	index := -1
 	switch {
-	case errors.As(err, &refErr) && refErr.reason == ReasonConfigMapNotFound:
-		reason = ReasonConfigMapNotFound
+	case errors.As(err, &missing):
+		reason, index = ReasonConfigMapNotFound, missing.index
 	case errors.As(err, &attErr) && attErr.TooLarge:
-		reason = ReasonAttachmentTooLarge
+		reason, index = ReasonAttachmentTooLarge, attErr.Index
 	case errors.As(err, &attErr):
+		index = attErr.Index
 	default:
 		return false
 	}
+	s.inputs.MessageWaits = waitMessage(sess, n, index, err)
 	msg := sessionevents.Truncate(fmt.Sprintf("%s waits, nothing of it is sent: %v", messageName(n), err), v1alpha1.MaxErrorMessageBytes)
 	transition := setCondition(&sess.Status.Conditions, sess.Generation, v1alpha1.ConditionAttachmentsResolved, metav1.ConditionFalse, reason, msg)
 	// A reconcile that reads a cache older than this process's status write sees no condition yet:
-	// memory keeps that from warning twice about the same thing.
+	// memory keeps that from warning twice about the same thing. A restarted manager reads the
+	// condition from status (its cache starts from the API server), so it does not warn again either.
 	key, warning := client.ObjectKeyFromObject(sess), string(reason)+"\x00"+msg
 	if transition && r.memory.get(key, sess.UID).attachmentWarning != warning {
 		r.memory.update(key, sess.UID, func(m *sessionMemory) { m.attachmentWarning = warning })
@@ -117,6 +133,18 @@ func (r *SessionReconciler) attachmentsBlocked(ctx context.Context, sess *v1alph
 		logf.FromContext(ctx).Info("A message waits for its attachments", "message", n, "reason", reason, "detail", err.Error())
 	}
 	return true
+}
+
+// waitMessage is what the phase says while message n waits for spec.attachments[index]: the
+// ConfigMap it waits for, by name, like a Session waiting for its Agent names the Agent.
+func waitMessage(sess *v1alpha1.Session, n, index int, err error) string {
+	msg := fmt.Sprintf("%s cannot be sent: %v", messageName(n), err)
+	if index >= 0 && index < len(sess.Spec.Attachments) {
+		if ref := sess.Spec.Attachments[index].ConfigMapKeyRef; ref != nil {
+			msg = fmt.Sprintf("waiting for ConfigMap %s/%s to send %s: %v", sess.Namespace, ref.Name, messageName(n), err)
+		}
+	}
+	return sessionevents.Truncate(msg, v1alpha1.MaxErrorMessageBytes)
 }
 
 // attachmentsResolved records that the attachments of message n were read, on Sessions that have any.

@@ -34,7 +34,7 @@ func (r *SessionReconciler) interact(ctx context.Context, s *sessionScope, api m
 	if err := r.sendOutcome(ctx, sess, api, snap); err != nil {
 		return r.sendFailed(sess, err)
 	}
-	next, err := r.nextMessage(ctx, sess, snap)
+	next, err := r.nextMessage(ctx, s, snap)
 	if err != nil {
 		return err // reading an attachment's ConfigMap failed: nothing was sent
 	}
@@ -62,13 +62,14 @@ type pendingMessage struct {
 // nextMessage returns the follow-up message to send now, with its attachments read, or nil when
 // there is none: all are sent, one is in flight, the agent's turn is not over, or an attachment
 // keeps it waiting (AttachmentsResolved says why). The error is a failed read of a ConfigMap.
-func (r *SessionReconciler) nextMessage(ctx context.Context, sess *v1alpha1.Session, snap *sessionstream.Snapshot) (*pendingMessage, error) {
+func (r *SessionReconciler) nextMessage(ctx context.Context, s *sessionScope, snap *sessionstream.Snapshot) (*pendingMessage, error) {
+	sess := s.sess
 	next := int(sess.Status.MessagesSent)
 	if next >= len(sess.Spec.Messages) || sessionstatus.MessageInFlight(sess, &snap.State) || !readyForMessage(sess, snap) {
 		return nil, nil
 	}
 	ev, err := r.messageEvent(ctx, sess, next+1, sess.Spec.Messages[next])
-	if r.attachmentsBlocked(ctx, sess, next+1, err) {
+	if r.attachmentsBlocked(ctx, s, next+1, err) {
 		return nil, nil
 	}
 	if err != nil {

@@ -45,7 +45,7 @@ func (r *SessionReconciler) launch(ctx context.Context, s *sessionScope, neverLa
 		return r.failed(s, err)
 	}
 	remote, created, err := r.findOrCreate(ctx, api, sess, in, neverLaunched)
-	if r.attachmentsBlocked(ctx, sess, 0, err) {
+	if r.attachmentsBlocked(ctx, s, 0, err) {
 		return ctrl.Result{}, nil // Pending; the ConfigMap watch brings the Session back
 	}
 	if err != nil {

@@ -43,6 +43,9 @@ type Inputs struct {
 	// verdict on spec.outcome (see OutcomeAwaited): the turn's end decides the phase, and OutcomeMet
 	// says the outcome was not evaluated.
 	OutcomeWaitOver bool
+	// MessageWaits says why the user message due now (the prompt before the launch, or the next
+	// follow-up) cannot be sent: it names the ConfigMap its attachment waits for. Empty when none waits.
+	MessageWaits string
 }
 
 // Decide is the one place a Session's phase is decided: from the spec, the status (launched yet?),
@@ -58,6 +61,8 @@ func Decide(sess *v1alpha1.Session, in Inputs) Result {
 	case in.TimedOut:
 		return Result{Phase: v1alpha1.SessionTimedOut, TurnComplete: true, Reason: string(v1alpha1.SessionTimedOut),
 			Message: "spec.timeout of " + sess.Spec.Timeout.Duration.String() + " passed"}
+	case sess.Status.ID == "" && in.MessageWaits != "":
+		return working(v1alpha1.SessionPending, in.MessageWaits)
 	case sess.Status.ID == "":
 		return working(v1alpha1.SessionPending, "waiting to launch")
 	case in.State == nil:
@@ -69,7 +74,11 @@ func Decide(sess *v1alpha1.Session, in Inputs) Result {
 		}
 		return working(v1alpha1.SessionRunning, "launched; the agent is starting")
 	}
-	return phase(sess, in.State, in.OutcomeWaitOver)
+	r := phase(sess, in.State, in.OutcomeWaitOver)
+	if in.MessageWaits != "" && r.Phase == v1alpha1.SessionIdle && !r.TurnComplete {
+		r.Message = in.MessageWaits // not "sending the next message": it waits for its attachment
+	}
+	return r
 }
 
 // Result is a phase with the TurnComplete condition that goes with it.
