@@ -44,6 +44,17 @@ func assertWaitShown(t *testing.T, sess *v1alpha1.Session, name string) {
 	}
 }
 
+// createWithFollowUpImage creates a Session with the prompt "first" and one follow-up message that
+// attaches the image in key x.png of a ConfigMap.
+func createWithFollowUpImage(t *testing.T, f *sessionFixture, name, message, configMap string) client.ObjectKey {
+	t.Helper()
+	sess := f.newSession(name, "first")
+	sess.Spec.Messages = []string{message}
+	sess.Spec.Attachments = []v1alpha1.MessageAttachment{imageFrom(1, configMap, "x.png")}
+	create(t, sess)
+	return client.ObjectKeyFromObject(sess)
+}
+
 // userMessageTexts returns the text of each user.message in a remote session's history.
 func userMessageTexts(t *testing.T, sessionID string) []string {
 	t.Helper()
@@ -63,13 +74,9 @@ func userMessageTexts(t *testing.T, sessionID string) []string {
 // says so) and goes out once A is created again. Message 1 is never sent again.
 func TestSessionMessageWaitsForADeletedConfigMap(t *testing.T) {
 	f := newSessionFixture(t)
-	binaryConfigMap(t, f.ns, "a", "shot.png", pngFile("first"))
-	sess := f.newSession("deleted-configmap", "first")
-	sess.Spec.Messages = []string{"one"}
-	sess.Spec.Attachments = []v1alpha1.MessageAttachment{imageFrom(1, "a", "shot.png")}
-	create(t, sess)
-	key := client.ObjectKeyFromObject(sess)
-	sess = waitSession(t, key, "message 1 answered", func(s *v1alpha1.Session) bool {
+	binaryConfigMap(t, f.ns, "a", "x.png", pngFile("first"))
+	key := createWithFollowUpImage(t, f, "deleted-configmap", "one", "a")
+	sess := waitSession(t, key, "message 1 answered", func(s *v1alpha1.Session) bool {
 		return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 1
 	})
 	if err := k8s.Delete(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "a"}}); err != nil {
@@ -77,7 +84,7 @@ func TestSessionMessageWaitsForADeletedConfigMap(t *testing.T) {
 	}
 	editSession(t, key, func(s *v1alpha1.Session) {
 		s.Spec.Messages = append(s.Spec.Messages, "two")
-		s.Spec.Attachments = append(s.Spec.Attachments, imageFrom(2, "a", "shot.png"))
+		s.Spec.Attachments = append(s.Spec.Attachments, imageFrom(2, "a", "x.png"))
 	})
 	sess = waitSession(t, key, "message 2 waits for A", waitingForConfigMap)
 	bumpAnnotation(t, key, "1") // another reconcile while it waits: no send, no second Warning
@@ -94,7 +101,7 @@ func TestSessionMessageWaitsForADeletedConfigMap(t *testing.T) {
 	}
 	assertWaitShown(t, sess, "a")
 
-	binaryConfigMap(t, f.ns, "a", "shot.png", pngFile("second"))
+	binaryConfigMap(t, f.ns, "a", "x.png", pngFile("second"))
 	sess = waitSession(t, key, "message 2 answered", func(s *v1alpha1.Session) bool {
 		return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 2
 	})
@@ -176,16 +183,12 @@ func TestSessionInterruptWhileAMessageWaitsForItsConfigMap(t *testing.T) {
 // message once the ConfigMap appears.
 func TestSessionWaitingMessageSurvivesARestartWithOneWarning(t *testing.T) {
 	f := newSessionFixture(t)
-	sess := f.newSession("restart-while-waiting", "first")
-	sess.Spec.Messages = []string{"look"}
-	sess.Spec.Attachments = []v1alpha1.MessageAttachment{imageFrom(1, "late", "x.png")}
-	create(t, sess)
-	key := client.ObjectKeyFromObject(sess)
+	key := createWithFollowUpImage(t, f, "restart-while-waiting", "look", "late")
 	waitSession(t, key, "the message waits", waitingForConfigMap)
 	restartManager(t)
 	bumpAnnotation(t, key, "after-restart")
 	time.Sleep(3 * time.Second)
-	sess = waitSession(t, key, "still waiting", waitingForConfigMap)
+	sess := waitSession(t, key, "still waiting", waitingForConfigMap)
 	if n := warningsWithReason(t, sess, controller.ReasonConfigMapNotFound); n != 1 {
 		t.Errorf("%d ConfigMapNotFound Warnings across a restart, want exactly 1", n)
 	}
@@ -221,12 +224,8 @@ func TestSessionLaunchWaitShowsTheConfigMap(t *testing.T) {
 func TestSessionMessageWithInvalidAttachmentStalls(t *testing.T) {
 	f := newSessionFixture(t)
 	binaryConfigMap(t, f.ns, "bad", "x.png", []byte("GIF89a, not a PNG"))
-	sess := f.newSession("invalid-attachment", "first")
-	sess.Spec.Messages = []string{"look"}
-	sess.Spec.Attachments = []v1alpha1.MessageAttachment{imageFrom(1, "bad", "x.png")}
-	create(t, sess)
-	key := client.ObjectKeyFromObject(sess)
-	sess = waitSession(t, key, "stalled on the data", func(s *v1alpha1.Session) bool {
+	key := createWithFollowUpImage(t, f, "invalid-attachment", "look", "bad")
+	sess := waitSession(t, key, "stalled on the data", func(s *v1alpha1.Session) bool {
 		return conditionIs(s.Status.Conditions, v1alpha1.ConditionStalled, metav1.ConditionTrue, controller.ReasonInvalidAttachment)
 	})
 	if c := conditionOf(sess, v1alpha1.ConditionReady); !strings.HasPrefix(c.Message, fmt.Sprintf("waiting for ConfigMap %s/bad to send spec.messages[0]", f.ns)) {
