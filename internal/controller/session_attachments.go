@@ -106,17 +106,17 @@ func (r *SessionReconciler) messageEvent(ctx context.Context, sess *v1alpha1.Ses
 // False or its reason changes (never once per retry), and in the phase's message (s.inputs).
 func (r *SessionReconciler) attachmentsBlocked(ctx context.Context, s *sessionScope, n int, err error) bool {
 	sess := s.sess
-	reason := ReasonInvalidAttachment
+	var reason Reason
+	var index int
 	var missing *missingAttachment
 	var attErr *managedagents.AttachmentError
-	index := -1
 	switch {
 	case errors.As(err, &missing):
 		reason, index = ReasonConfigMapNotFound, missing.index
 	case errors.As(err, &attErr) && attErr.TooLarge:
 		reason, index = ReasonAttachmentTooLarge, attErr.Index
 	case errors.As(err, &attErr):
-		index = attErr.Index
+		reason, index = ReasonInvalidAttachment, attErr.Index
 	default:
 		return false
 	}

@@ -76,7 +76,7 @@ func TestSessionMessageWaitsForADeletedConfigMap(t *testing.T) {
 	f := newSessionFixture(t)
 	binaryConfigMap(t, f.ns, "a", "x.png", pngFile("first"))
 	key := createWithFollowUpImage(t, f, "deleted-configmap", "one", "a")
-	sess := waitSession(t, key, "message 1 answered", func(s *v1alpha1.Session) bool {
+	waitSession(t, key, "message 1 answered", func(s *v1alpha1.Session) bool {
 		return s.Status.Phase == v1alpha1.SessionSucceeded && s.Status.MessagesSent == 1
 	})
 	if err := k8s.Delete(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "a"}}); err != nil {
@@ -86,10 +86,10 @@ func TestSessionMessageWaitsForADeletedConfigMap(t *testing.T) {
 		s.Spec.Messages = append(s.Spec.Messages, "two")
 		s.Spec.Attachments = append(s.Spec.Attachments, imageFrom(2, "a", "x.png"))
 	})
-	sess = waitSession(t, key, "message 2 waits for A", waitingForConfigMap)
+	waitSession(t, key, "message 2 waits for A", waitingForConfigMap)
 	bumpAnnotation(t, key, "1") // another reconcile while it waits: no send, no second Warning
 	time.Sleep(2 * time.Second)
-	sess = waitSession(t, key, "still waiting", waitingForConfigMap)
+	sess := waitSession(t, key, "still waiting", waitingForConfigMap)
 	if !strings.HasPrefix(conditionOf(sess, v1alpha1.ConditionAttachmentsResolved).Message, "spec.messages[1] waits") {
 		t.Errorf("AttachmentsResolved %q does not name spec.messages[1]", conditionOf(sess, v1alpha1.ConditionAttachmentsResolved).Message)
 	}
