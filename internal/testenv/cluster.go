@@ -37,6 +37,9 @@ type Options struct {
 	// namespace and garbage-collector controllers, so that deleting a namespace deletes what is
 	// in it and deleting an owner deletes its dependents.
 	ControllerManager bool
+	// CRDDir is the folder of CRD manifests to install; empty is the repository's
+	// config/crd/bases. A before/after benchmark installs the CRDs of the commit it measures.
+	CRDDir string
 }
 
 // components are the optional parts of a running control plane.

@@ -51,7 +51,7 @@ func Start() (*Env, error) {
 // StartWith is Start plus the optional components opts asks for (scheduler, process node,
 // controller manager). Whatever it started is stopped again when a later part fails.
 func StartWith(opts Options) (*Env, error) {
-	e, err := startControlPlane()
+	e, err := startControlPlane(opts.CRDDir)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,10 @@ func StartWith(opts Options) (*Env, error) {
 	return e, nil
 }
 
-func startControlPlane() (*Env, error) {
+func startControlPlane(crdDir string) (*Env, error) {
+	if crdDir == "" {
+		crdDir = filepath.Join(RepoRoot(), "config", "crd", "bases")
+	}
 	assets := AssetsDir()
 	for _, bin := range []string{"etcd", "kube-apiserver"} {
 		if _, err := os.Stat(filepath.Join(assets, bin)); err != nil {
@@ -70,7 +73,7 @@ func startControlPlane() (*Env, error) {
 	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{crdDir},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := env.Start()

@@ -58,7 +58,9 @@ type config struct {
 	ManagerArgs     []string      `json:"manager_args"`
 	// ManagerBin is a prebuilt manager to measure instead of building ./cmd/manager (to compare two
 	// commits in one configuration); PolicyRate is the rate of the Event policy scenario.
-	ManagerBin    string   `json:"manager_bin,omitempty"`
+	ManagerBin string `json:"manager_bin,omitempty"`
+	// CRDDir is the folder of CRD manifests installed; empty is config/crd/bases.
+	CRDDir        string   `json:"crd_dir,omitempty"`
 	PolicyRate    float64  `json:"policy_events_per_second"`
 	SkipScale     bool     `json:"skip_scale,omitempty"`
 	SimulatorArgs []string `json:"simulator_args"`
@@ -99,6 +101,7 @@ func parseFlags() config {
 	flag.StringVar(&managerArgs, "manager-args", "", "extra manager flags, space separated (they override the bench defaults)")
 	flag.StringVar(&simArgs, "simulator-args", "", "extra simulator flags, space separated")
 	flag.StringVar(&c.ManagerBin, "manager-bin", "", "a prebuilt manager binary to measure instead of building ./cmd/manager (for before/after comparisons)")
+	flag.StringVar(&c.CRDDir, "crds", "", "the CRD manifests to install (default config/crd/bases); with -manager-bin, those of the commit it was built from")
 	flag.Float64Var(&c.PolicyRate, "policy-rate", 500, "events per second of the Event policy scenario (the same load under each spec.eventPolicy)")
 	flag.BoolVar(&c.SkipScale, "skip-scale", false, "skip the 1,000-session scale and steady-state scenarios (for an overloaded machine)")
 	flag.StringVar(&c.out, "out", filepath.Join(testenv.RepoRoot(), "bench", "results"), "results folder")
@@ -204,7 +207,7 @@ func (r *runner) setup(ctx context.Context) error {
 			ch <- built{p, err}
 		}()
 	}
-	env, err := testenv.Start()
+	env, err := testenv.StartWith(testenv.Options{CRDDir: r.cfg.CRDDir})
 	if err != nil {
 		return err
 	}
