@@ -56,6 +56,8 @@ type options struct {
 	apiQPS             float64
 	statusInterval     time.Duration
 	statusIntervalMax  time.Duration
+	outcomeGrace       time.Duration
+	deleteTimeout      time.Duration
 	eventPolicy        string
 	apiBurst           int
 	pprofAddr          string
@@ -83,6 +85,8 @@ func parseFlags() options {
 	flag.IntVar(&o.kubeBurst, "kube-api-burst", 200, "Burst of requests to the Kubernetes API.")
 	flag.DurationVar(&o.statusInterval, "status-interval", time.Second, "Coalesce a Session's status writes driven by its event stream to at most one per interval; phase changes are written at once.")
 	flag.DurationVar(&o.statusIntervalMax, "status-interval-max", 10*time.Second, "How far the status interval may back off while the API server answers status patches slowly; equal to --status-interval keeps it fixed.")
+	flag.DurationVar(&o.outcomeGrace, "session-outcome-grace", controller.DefaultOutcomeGrace, "How long an idle Session waits for the grader's verdict on spec.outcome before it ends without one (OutcomeMet reason NotEvaluated).")
+	flag.DurationVar(&o.deleteTimeout, "session-delete-timeout", controller.DefaultDeleteTimeout, "How long deleting a running Session waits for the interrupted remote session to go idle before it is deleted or archived anyway.")
 	flag.StringVar(&o.eventPolicy, "session-event-policy", "all", "Which session events become Kubernetes Events when a Session sets no spec.eventPolicy: all, messages (messages, turn ends, errors, pending actions) or none (status only).")
 	flag.Float64Var(&o.apiQPS, "api-qps", 10, "Requests per second to the Managed Agents API, per API key (shared by every controller and stream).")
 	flag.IntVar(&o.apiBurst, "api-burst", 20, "Burst of requests to the Managed Agents API, per API key.")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	v1alpha1 "github.com/anthropics/managed-agents-operator/api/v1alpha1"
+	"github.com/anthropics/managed-agents-operator/internal/controller"
 )
 
 func TestCheckResyncPeriod(t *testing.T) {
@@ -48,7 +49,8 @@ func TestSessionOptions(t *testing.T) {
 		{"a misspelled policy must not start a manager that writes something else", "messsages", time.Second, 10 * time.Second, "", 0, 0, "--session-event-policy"},
 		{"a negative interval has no meaning", "all", -time.Second, 10 * time.Second, "", 0, 0, "--status-interval"},
 	} {
-		o := options{eventPolicy: tc.policy, statusInterval: tc.interval, statusIntervalMax: tc.bound}
+		o := options{eventPolicy: tc.policy, statusInterval: tc.interval, statusIntervalMax: tc.bound,
+			outcomeGrace: controller.DefaultOutcomeGrace, deleteTimeout: controller.DefaultDeleteTimeout}
 		got, err := o.sessionOptions()
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -62,6 +64,28 @@ func TestSessionOptions(t *testing.T) {
 		}
 		if got.EventPolicy != tc.wantPolicy || got.StatusInterval != tc.wantMin || got.MaxStatusInterval != tc.wantMax {
 			t.Errorf("%s: got policy %q, interval %s..%s", tc.reason, got.EventPolicy, got.StatusInterval, got.MaxStatusInterval)
+		}
+		if got.OutcomeGrace != controller.DefaultOutcomeGrace || got.DeleteTimeout != controller.DefaultDeleteTimeout {
+			t.Errorf("%s: the waits did not reach the controller: %s, %s", tc.reason, got.OutcomeGrace, got.DeleteTimeout)
+		}
+	}
+}
+
+// TestSessionWaitsMustBePositive proves that a zero or negative wait is refused, naming its flag,
+// instead of making every outcome end unjudged or every deletion skip the interrupt's wait.
+func TestSessionWaitsMustBePositive(t *testing.T) {
+	base := options{eventPolicy: "all", statusInterval: time.Second, statusIntervalMax: 10 * time.Second,
+		outcomeGrace: 5 * time.Minute, deleteTimeout: 30 * time.Second}
+	got, err := base.sessionOptions()
+	if err != nil || got.OutcomeGrace != 5*time.Minute || got.DeleteTimeout != 30*time.Second {
+		t.Fatalf("the waits given are not the waits used: %+v, %v", got, err)
+	}
+	for flagName, o := range map[string]options{
+		"--session-outcome-grace":  func() options { o := base; o.outcomeGrace = 0; return o }(),
+		"--session-delete-timeout": func() options { o := base; o.deleteTimeout = -time.Second; return o }(),
+	} {
+		if _, err := o.sessionOptions(); err == nil || !strings.Contains(err.Error(), flagName) {
+			t.Errorf("got %v, want an error naming %s", err, flagName)
 		}
 	}
 }

@@ -21,6 +21,10 @@ import (
 // idlePollInterval is how often deletion checks whether an interrupted session went idle.
 const idlePollInterval = time.Second
 
+// DefaultDeleteTimeout is how long deleting a running Session waits for its interrupted remote
+// session to go idle before it is deleted or archived anyway (--session-delete-timeout).
+const DefaultDeleteTimeout = time.Minute
+
 // reconcileDelete releases the remote session per spec.deletionPolicy, then the finalizer. A running
 // session is interrupted once and given DeleteTimeout to go idle. A Session whose launch never
 // reported back (a lost create response, a crash between create and status write) is looked up by

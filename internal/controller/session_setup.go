@@ -33,7 +33,8 @@ type SessionOptions struct {
 	StatusInterval, MaxStatusInterval time.Duration
 	// EventPolicy is the Event policy of Sessions that set no spec.eventPolicy (default All).
 	EventPolicy v1alpha1.EventPolicy
-	// DeleteTimeout bounds the wait for an interrupted session to go idle on deletion (default 60s).
+	// DeleteTimeout bounds the wait for an interrupted session to go idle on deletion (default
+	// DefaultDeleteTimeout).
 	DeleteTimeout time.Duration
 	// OutcomeGrace bounds how long a session that went idle waits for the grader's verdict on
 	// spec.outcome before it ends without one (default DefaultOutcomeGrace).
@@ -46,7 +47,7 @@ func SetupSessions(ctx context.Context, mgr ctrl.Manager, opts Options, sopts Se
 		sopts.StatusInterval = time.Second
 	}
 	if sopts.DeleteTimeout <= 0 {
-		sopts.DeleteTimeout = time.Minute
+		sopts.DeleteTimeout = DefaultDeleteTimeout
 	}
 	if sopts.OutcomeGrace <= 0 {
 		sopts.OutcomeGrace = DefaultOutcomeGrace

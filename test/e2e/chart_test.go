@@ -266,6 +266,8 @@ func TestChartLint(t *testing.T) {
 		{name: "a faster status interval and a higher API rate", args: []string{"--set", "statusInterval=500ms", "--set", "anthropicAPI.qps=50"}},
 		{name: "status only, with a status interval that backs off further", args: []string{"--set", "sessionEventPolicy=none", "--set", "statusIntervalMax=30s"}},
 		{name: "an Event policy the manager does not know", args: []string{"--set", "sessionEventPolicy=some"}, wantErr: "sessionEventPolicy"},
+		{name: "longer outcome and delete waits", args: []string{"--set", "sessionOutcomeGrace=10m", "--set", "sessionDeleteTimeout=90s"}},
+		{name: "an outcome grace that is not a duration", args: []string{"--set", "sessionOutcomeGrace=long"}, wantErr: "sessionOutcomeGrace"},
 		{name: "a replica count that is not a number", args: []string{"--set", "replicaCount=two"}, wantErr: "replicaCount"},
 		{name: "an unknown log format", args: []string{"--set", "logging.format=xml"}, wantErr: "format"},
 		{name: "a resync period that is not a duration", args: []string{"--set", "resyncPeriod=soon"}, wantErr: "resyncPeriod"},
