@@ -117,7 +117,7 @@ func statusManagedFields(ctx context.Context, t *testing.T, c client.Client) str
 	}
 	for _, e := range sess.ManagedFields {
 		if e.Subresource == "status" && e.FieldsV1 != nil {
-			return string(e.FieldsV1.Raw)
+			return e.FieldsV1.GetRawString()
 		}
 	}
 	t.Fatalf("no managedFields entry for the status: %+v", sess.ManagedFields)
