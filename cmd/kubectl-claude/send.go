@@ -12,30 +12,62 @@ import (
 
 func newSendCommand(o *options) *cobra.Command {
 	var follow bool
+	var att plugin.AttachOptions
 	cmd := &cobra.Command{
-		Use:   "send SESSION TEXT [--follow]",
-		Short: "Append a follow-up message to a session (TEXT - reads stdin)",
+		Use:   "send SESSION TEXT [--attach FILE]... [--attach-url URL | --attach-file-id ID]... [--attach-type TYPE] [--follow]",
+		Short: "Append a follow-up message to a session, with images and documents (TEXT - reads stdin)",
 		Long: `Append a follow-up message to spec.messages. The operator sends it once the agent's current
 turn has ended. The append is a JSON patch that tests the list it extends, so concurrent sends
-never overwrite each other.`,
+never overwrite each other.
+
+--attach sends local files with the message: JPEG, PNG, GIF and WebP images, PDFs and text files
+(any text goes as text/plain). Their type is read from the extension and the data. They go into
+one ConfigMap (at most 1 MiB in all) named after the session and owned by it, so it is deleted
+with the session. --attach-url and --attach-file-id (a Files API id) attach what the API fetches;
+--attach-type Image or Document says what they are. The message and its attachments are written
+in one update of the Session that fails if it changed meanwhile (it is then read again), so a
+concurrent send never gets them. Everything is checked before anything is written.`,
 		Example: `  kubectl claude send coder-x7k2p "Now add a regression test" --follow
-  kubectl claude send coder-x7k2p - < feedback.md`,
+  kubectl claude send coder-x7k2p - < feedback.md
+  kubectl claude send coder-x7k2p "What is wrong on this screen?" --attach ./screen.png --attach ./spec.pdf
+  kubectl claude send coder-x7k2p "Summarize this" --attach-file-id file_011CNha8iCJcU1wXNR6q4V8w --attach-type Document`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: o.completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return sendMessage(cmd, o, args[0], args[1], follow)
+			return sendMessage(cmd, o, args[0], args[1], att, follow)
 		},
 	}
 	cmd.Flags().BoolVar(&follow, "follow", false, "stream the next turn until it ends; exit non-zero when the session fails or refuses")
+	o.attachFlags(cmd, &att)
 	return cmd
 }
 
-func sendMessage(cmd *cobra.Command, o *options, name, text string, follow bool) error {
+// attachFlags adds the attachment flags of send and completes them: file names for --attach, the
+// two types for --attach-type, nothing for URLs and ids.
+func (o *options) attachFlags(cmd *cobra.Command, att *plugin.AttachOptions) {
+	f := cmd.Flags()
+	f.StringArrayVar(&att.Files, "attach", nil, "attach a local file: an image (JPEG, PNG, GIF, WebP), a PDF or a text file (repeatable)")
+	f.StringArrayVar(&att.URLs, "attach-url", nil, "attach an image or document the API fetches from this http(s) URL (repeatable; needs --attach-type)")
+	f.StringArrayVar(&att.FileIDs, "attach-file-id", nil, "attach a file uploaded with the Files API (file_...; repeatable; needs --attach-type)")
+	f.StringVar(&att.Type, "attach-type", "", "Image or Document: what every --attach-url and --attach-file-id is")
+	_ = cmd.RegisterFlagCompletionFunc("attach", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveDefault // the shell completes file names
+	})
+	_ = cmd.RegisterFlagCompletionFunc("attach-type", cobra.FixedCompletions([]cobra.Completion{"Image", "Document"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("attach-url", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("attach-file-id", cobra.NoFileCompletions)
+}
+
+func sendMessage(cmd *cobra.Command, o *options, name, text string, att plugin.AttachOptions, follow bool) error {
 	if text == "-" {
 		var err error
 		if text, err = plugin.ReadText("message", "", "-", o.streams.In, false); err != nil {
 			return err
 		}
+	}
+	attachments, err := plugin.PrepareAttachments(att)
+	if err != nil {
+		return err
 	}
 	key, c, err := o.connect(name)
 	if err != nil {
@@ -53,13 +85,14 @@ func sendMessage(cmd *cobra.Command, o *options, name, text string, follow bool)
 			return err
 		}
 	}
-	sess, err := plugin.Send(ctx, c, key, text)
+	sent, err := plugin.SendWithAttachments(ctx, c, key, text, attachments)
 	if err != nil {
 		return err
 	}
+	sess := sent.Session
 	note := plugin.PausedNote(sess)
 	if !follow || note != "" {
-		fmt.Fprintf(o.streams.Out, "sent message %d to session %s\n", len(sess.Spec.Messages), sess.Name)
+		fmt.Fprintf(o.streams.Out, "sent message %d to session %s%s\n", sent.Message, sess.Name, attachedNote(sent, attachments))
 		if note != "" {
 			fmt.Fprintln(o.streams.ErrOut, note) // and no turn to follow until then
 		}
@@ -70,4 +103,24 @@ func sendMessage(cmd *cobra.Command, o *options, name, text string, follow bool)
 		return err
 	}
 	return plugin.Outcome(done)
+}
+
+// attachedNote says what went with the message: how many attachments, and the ConfigMap of the files.
+func attachedNote(sent *plugin.Sent, att *plugin.Attachments) string {
+	n := att.Count()
+	switch {
+	case n == 0:
+		return ""
+	case sent.ConfigMap != "":
+		return fmt.Sprintf(" with %s (files in ConfigMap %s)", plural(n, "attachment"), sent.ConfigMap)
+	}
+	return " with " + plural(n, "attachment")
+}
+
+// plural is "1 attachment", "2 attachments".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

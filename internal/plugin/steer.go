@@ -5,7 +5,6 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -17,15 +16,12 @@ import (
 // Send appends a follow-up message to spec.messages. Concurrent sends all land, each after the
 // other, because the patch tests the list it appends to (see AppendPatch).
 func Send(ctx context.Context, c client.Client, key types.NamespacedName, text string) (*v1alpha1.Session, error) {
-	if strings.TrimSpace(text) == "" {
-		return nil, fmt.Errorf("the message is empty: pass the text to send")
+	if err := checkText(text); err != nil {
+		return nil, err
 	}
 	return appendToSpec(ctx, c, key, "messages", func(sess *v1alpha1.Session) ([]any, error) {
-		if IsTerminal(sess) {
-			return nil, fmt.Errorf("session %s is %s and takes no more messages: start a new one with `kubectl claude run`", sess.Name, sess.Status.Phase)
-		}
-		if len(sess.Spec.Messages) >= maxMessages {
-			return nil, fmt.Errorf("session %s already has %d follow-up messages, the most a Session holds: start a new one with `kubectl claude run`", sess.Name, maxMessages)
+		if err := checkSendable(sess, 0); err != nil {
+			return nil, err
 		}
 		return []any{text}, nil
 	})
