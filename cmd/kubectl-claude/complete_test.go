@@ -243,6 +243,10 @@ func TestCompletion(t *testing.T) {
 		{"clusters of the kubeconfig for --cluster", []string{"get", "--cluster", ""}, []string{"envtest"}},
 		{"a command's flags", []string{"approve", "alpha", "--a"}, []string{"--all", "--as", "--as-group", "--as-uid", "--as-user-extra"}},
 		{"status flags", []string{"status", "alpha", "--o"}, []string{"--output"}},
+		{"send's attachment flags", []string{"send", "alpha", "hi", "--att"}, []string{"--attach", "--attach-file-id", "--attach-type", "--attach-url"}},
+		{"attachment types for --attach-type", []string{"send", "alpha", "hi", "--attach-type", ""}, []string{"Document", "Image"}},
+		{"nothing for --attach-url", []string{"send", "alpha", "hi", "--attach-url", ""}, nil},
+		{"nothing for --attach-file-id", []string{"send", "alpha", "hi", "--attach-file-id", "file_"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,6 +262,17 @@ func TestCompletion(t *testing.T) {
 				t.Errorf("__complete %q lets the shell fall back to file names (directive %d)", tc.args, c.directive)
 			}
 		})
+	}
+}
+
+// TestAttachCompletesFileNames proves that --attach lets the shell complete file names (of any
+// extension: text files of every kind can be attached), as kubectl does for -f.
+func TestAttachCompletesFileNames(t *testing.T) {
+	for _, args := range [][]string{{"send", "alpha", "hi", "--attach", ""}, {"send", "alpha", "hi", "--attach", "./scr"}} {
+		c := complete(t, kubeconfig, 30*time.Second, args...)
+		if len(c.values) != 0 || c.directive != cobra.ShellCompDirectiveDefault {
+			t.Errorf("__complete %q: %q, directive %d; want the shell's file names (directive %d)", args, c.values, c.directive, cobra.ShellCompDirectiveDefault)
+		}
 	}
 }
 
