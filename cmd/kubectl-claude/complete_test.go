@@ -171,9 +171,12 @@ type completion struct {
 	took      time.Duration
 }
 
+// completeLimit bounds one completion in the tests; completionTimeout is what the plugin promises.
+const completeLimit = 30 * time.Second
+
 // complete runs the plugin's cobra __complete in this process against a kubeconfig; the last arg
-// is the word being completed. It fails the test if completion does not end within limit.
-func complete(t *testing.T, config string, limit time.Duration, args ...string) completion {
+// is the word being completed. It fails the test if completion does not end within completeLimit.
+func complete(t *testing.T, config string, args ...string) completion {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	root := newRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr})
@@ -186,8 +189,8 @@ func complete(t *testing.T, config string, limit time.Duration, args ...string) 
 		if err != nil {
 			t.Fatalf("__complete %v: %v\n%s", args, err, stderr.String())
 		}
-	case <-time.After(limit):
-		t.Fatalf("__complete %v did not end within %s", args, limit)
+	case <-time.After(completeLimit):
+		t.Fatalf("__complete %v did not end within %s", args, completeLimit)
 	}
 	return parseCompletion(t, stdout.String(), stderr.String(), time.Since(start))
 }
@@ -250,7 +253,7 @@ func TestCompletion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := complete(t, kubeconfig, 30*time.Second, tc.args...)
+			c := complete(t, kubeconfig, tc.args...)
 			got := slices.Sorted(slices.Values(c.values))
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("__complete %q suggests %q, want %q (stderr %q)", tc.args, got, tc.want, c.stderr)
@@ -269,7 +272,7 @@ func TestCompletion(t *testing.T) {
 // extension: text files of every kind can be attached), as kubectl does for -f.
 func TestAttachCompletesFileNames(t *testing.T) {
 	for _, args := range [][]string{{"send", "alpha", "hi", "--attach", ""}, {"send", "alpha", "hi", "--attach", "./scr"}} {
-		c := complete(t, kubeconfig, 30*time.Second, args...)
+		c := complete(t, kubeconfig, args...)
 		if len(c.values) != 0 || c.directive != cobra.ShellCompDirectiveDefault {
 			t.Errorf("__complete %q: %q, directive %d; want the shell's file names (directive %d)", args, c.values, c.directive, cobra.ShellCompDirectiveDefault)
 		}
@@ -296,7 +299,7 @@ func TestCompletionWithoutACluster(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			config := writeKubeconfig(t, "https://"+server)
 			for _, args := range [][]string{{"status", ""}, {"vault", "status", ""}, {"get", "vaults", ""}, {"run", "--agent", ""}, {"approve", "alpha", ""}, {"-n", ""}} {
-				c := complete(t, config, 30*time.Second, args...)
+				c := complete(t, config, args...)
 				if len(c.values) != 0 || c.directive != cobra.ShellCompDirectiveNoFileComp {
 					t.Errorf("__complete %q without a cluster: %q, directive %d", args, c.values, c.directive)
 				}
@@ -307,7 +310,7 @@ func TestCompletionWithoutACluster(t *testing.T) {
 		})
 	}
 	t.Run("no kubeconfig at all", func(t *testing.T) {
-		c := complete(t, filepath.Join(t.TempDir(), "missing"), 30*time.Second, "status", "")
+		c := complete(t, filepath.Join(t.TempDir(), "missing"), "status", "")
 		if len(c.values) != 0 || c.directive != cobra.ShellCompDirectiveNoFileComp {
 			t.Errorf("__complete without a kubeconfig: %q, directive %d", c.values, c.directive)
 		}
