@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -219,10 +220,17 @@ func withCleanup(err error, c client.Client, namespace, name string) error {
 	return fmt.Errorf("%w (nothing was sent; the ConfigMap %s created for the attached files was deleted)", err, name)
 }
 
-// checkText refuses an empty message.
+// maxMessageChars is the CRD's bound on one entry of spec.messages, in characters (as the API
+// server counts them).
+const maxMessageChars = 8192
+
+// checkText refuses a message the Session's schema would: empty, or too long.
 func checkText(text string) error {
 	if strings.TrimSpace(text) == "" {
 		return fmt.Errorf("the message is empty: pass the text to send")
+	}
+	if n := utf8.RuneCountInString(text); n > maxMessageChars {
+		return fmt.Errorf("the message is %d characters, over the %d a Session takes: attach long text as a file (--attach FILE)", n, maxMessageChars)
 	}
 	return nil
 }

@@ -73,3 +73,23 @@ func TestCheckSendable(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckText proves that a message the Session's schema would refuse is refused before anything
+// (a ConfigMap of attached files) is written, with what to do instead.
+func TestCheckText(t *testing.T) {
+	for _, tc := range []struct {
+		reason, text, want string
+	}{
+		{"a message", "hello", ""},
+		{"the longest message, counted in characters as the schema counts them", strings.Repeat("é", 8192), ""},
+		{"an empty message", " \n", "the message is empty"},
+		{"a message longer than a Session takes", strings.Repeat("a", 8193), "the message is 8193 characters, over the 8192 a Session takes: attach long text as a file (--attach FILE)"},
+	} {
+		t.Run(tc.reason, func(t *testing.T) {
+			err := checkText(tc.text)
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
