@@ -25,8 +25,8 @@ never overwrite each other.
 one ConfigMap (at most 1 MiB in all) named after the session and owned by it, so it is deleted
 with the session. --attach-url and --attach-file-id (a Files API id) attach what the API fetches;
 --attach-type Image or Document says what they are. The message and its attachments are written
-in one update of the Session that fails if it changed meanwhile (it is then read again), so a
-concurrent send never gets them. Everything is checked before anything is written.`,
+in one update of the Session that fails if it changed meanwhile (it is then read again), so they
+never land on another send's message. Everything is checked before anything is written.`,
 		Example: `  kubectl claude send coder-x7k2p "Now add a regression test" --follow
   kubectl claude send coder-x7k2p - < feedback.md
   kubectl claude send coder-x7k2p "What is wrong on this screen?" --attach ./screen.png --attach ./spec.pdf
