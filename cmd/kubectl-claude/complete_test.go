@@ -250,6 +250,10 @@ func TestCompletion(t *testing.T) {
 		{"attachment types for --attach-type", []string{"send", "alpha", "hi", "--attach-type", ""}, []string{"Document", "Image"}},
 		{"nothing for --attach-url", []string{"send", "alpha", "hi", "--attach-url", ""}, nil},
 		{"nothing for --attach-file-id", []string{"send", "alpha", "hi", "--attach-file-id", "file_"}, nil},
+		{"run's attachment flags", []string{"run", "--agent", "coder", "--att"}, []string{"--attach", "--attach-file-id", "--attach-type", "--attach-url"}},
+		{"attachment types for run --attach-type", []string{"run", "--attach-type", ""}, []string{"Document", "Image"}},
+		{"nothing for run --attach-url", []string{"run", "--attach-url", ""}, nil},
+		{"nothing for run --attach-file-id", []string{"run", "--attach-file-id", ""}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,7 +275,7 @@ func TestCompletion(t *testing.T) {
 // TestAttachCompletesFileNames proves that --attach lets the shell complete file names (of any
 // extension: text files of every kind can be attached), as kubectl does for -f.
 func TestAttachCompletesFileNames(t *testing.T) {
-	for _, args := range [][]string{{"send", "alpha", "hi", "--attach", ""}, {"send", "alpha", "hi", "--attach", "./scr"}} {
+	for _, args := range [][]string{{"send", "alpha", "hi", "--attach", ""}, {"send", "alpha", "hi", "--attach", "./scr"}, {"run", "--attach", "./mock"}} {
 		c := complete(t, kubeconfig, args...)
 		if len(c.values) != 0 || c.directive != cobra.ShellCompDirectiveDefault {
 			t.Errorf("__complete %q: %q, directive %d; want the shell's file names (directive %d)", args, c.values, c.directive, cobra.ShellCompDirectiveDefault)

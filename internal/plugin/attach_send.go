@@ -34,10 +34,10 @@ const maxUpdateAttempts = 10
 // cleanupTimeout bounds deleting the ConfigMap of a send that failed, even after Ctrl-C.
 const cleanupTimeout = 10 * time.Second
 
-// Sent says what a send with attachments wrote.
+// Sent says what a send, or a run, with attachments wrote.
 type Sent struct {
 	Session *v1alpha1.Session
-	// Message is the position of the new message (1 for spec.messages[0]).
+	// Message is the position of the new message (1 for spec.messages[0]; 0 for a run's prompt).
 	Message int
 	// ConfigMap holds the local files; empty when there were none.
 	ConfigMap string
@@ -69,7 +69,7 @@ func SendWithAttachments(ctx context.Context, c client.Client, key types.Namespa
 	}
 	sent := &Sent{}
 	if len(att.Files) > 0 {
-		cm, err := createAttachmentConfigMap(ctx, c, sess, att.Files)
+		cm, err := createAttachmentConfigMap(ctx, c, sess, att.Files, "")
 		if err != nil {
 			return nil, err
 		}
@@ -178,19 +178,23 @@ func checkSendable(sess *v1alpha1.Session, extra int) error {
 	return nil
 }
 
-// createAttachmentConfigMap creates the one ConfigMap of a send's files, named after the Session,
-// owned by it (garbage-collected with it) and immutable (the message reads it once).
-func createAttachmentConfigMap(ctx context.Context, c client.Client, sess *v1alpha1.Session, files []LocalFile) (*corev1.ConfigMap, error) {
+// createAttachmentConfigMap creates the one ConfigMap of a message's files, named after the
+// Session (name, or generated when name is empty), owned by it (garbage-collected with it) and
+// immutable (the message reads it once).
+func createAttachmentConfigMap(ctx context.Context, c client.Client, sess *v1alpha1.Session, files []LocalFile, name string) (*corev1.ConfigMap, error) {
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace:    sess.Namespace,
-			GenerateName: sess.Name + "-attach-",
+			Namespace: sess.Namespace,
+			Name:      name,
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion: v1alpha1.GroupVersion.String(), Kind: "Session", Name: sess.Name, UID: sess.UID,
 			}},
 		},
 		BinaryData: make(map[string][]byte, len(files)),
 		Immutable:  ptr.To(true),
+	}
+	if name == "" {
+		cm.GenerateName = attachmentConfigMapPrefix(sess.Name)
 	}
 	if len(validation.IsValidLabelValue(sess.Name)) == 0 {
 		cm.Labels = map[string]string{LabelSession: sess.Name}
@@ -203,6 +207,9 @@ func createAttachmentConfigMap(ctx context.Context, c client.Client, sess *v1alp
 	}
 	return cm, nil
 }
+
+// attachmentConfigMapPrefix starts the name of the ConfigMaps of a Session's files.
+func attachmentConfigMapPrefix(session string) string { return session + "-attach-" }
 
 // withCleanup deletes the ConfigMap of a send whose Session update failed (best effort, even when
 // ctx was canceled) and says so in the error.

@@ -24,12 +24,15 @@ type RunOptions struct {
 	Environment string
 	Prompt      string
 	Title       string
+	// Attachments go with the prompt (message 0); nil or empty for none.
+	Attachments *Attachments
 }
 
 // CreateSession checks that the Agent and Environment exist, then creates a Session named after the
-// agent (generateName "<agent>-"). Warnings say when a reference exists but is not Ready yet: the
+// agent (generateName "<agent>-") with the prompt's attachments, and the ConfigMap of its local
+// files (see createWithAttachments). Warnings say when a reference exists but is not Ready yet: the
 // Session then waits for it.
-func CreateSession(ctx context.Context, c client.Client, o RunOptions) (*v1alpha1.Session, []string, error) {
+func CreateSession(ctx context.Context, c client.Client, o RunOptions) (*Sent, []string, error) {
 	if o.Agent == "" || o.Environment == "" {
 		return nil, nil, fmt.Errorf("pass --agent NAME and --env NAME: list them with `kubectl get cagent,cenv -n %s`", o.Namespace)
 	}
@@ -56,10 +59,14 @@ func CreateSession(ctx context.Context, c client.Client, o RunOptions) (*v1alpha
 			Title:          o.Title,
 		},
 	}
+	if o.Attachments != nil && o.Attachments.Count() > 0 {
+		sent, err := createWithAttachments(ctx, c, sess, o.Attachments)
+		return sent, warnings, err
+	}
 	if err := c.Create(ctx, sess); err != nil {
 		return nil, nil, fmt.Errorf("creating the session: %w", err)
 	}
-	return sess, warnings, nil
+	return &Sent{Session: sess}, warnings, nil
 }
 
 // appendNotReady adds a warning when an object's Ready condition is not True.
