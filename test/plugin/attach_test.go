@@ -64,16 +64,7 @@ func TestSendAttachesAnImage(t *testing.T) {
 	if !reflect.DeepEqual(s.Spec.Messages, []string{"What is on this screen?"}) {
 		t.Fatalf("the message was appended once: %q", s.Spec.Messages)
 	}
-	if len(s.Spec.Attachments) != 1 || s.Spec.Attachments[0].ConfigMapKeyRef == nil {
-		t.Fatalf("one ConfigMap attachment: %+v", s.Spec.Attachments)
-	}
-	cmName := s.Spec.Attachments[0].ConfigMapKeyRef.Name
-	want := v1alpha1.MessageAttachment{Message: 1, Type: v1alpha1.AttachmentImage, MediaType: "image/png",
-		ConfigMapKeyRef: &v1alpha1.ConfigMapKeyReference{Name: cmName, Key: "screen.png"}}
-	if !reflect.DeepEqual(s.Spec.Attachments[0], want) {
-		t.Errorf("attachment: got %+v, want %+v", s.Spec.Attachments[0], want)
-	}
-	assertOwnedConfigMap(t, s, cmName, "screen.png", data)
+	want := assertOneImage(t, s, 1, "screen.png", data)
 	if s.Status.MessagesSent != 1 {
 		t.Errorf("the message was sent once: %d", s.Status.MessagesSent)
 	}
@@ -92,6 +83,23 @@ func TestSendAttachesAnImage(t *testing.T) {
 	if cms := attachmentConfigMaps(t, name); len(cms) != 1 {
 		t.Errorf("a send without files creates no ConfigMap: %d of them", len(cms))
 	}
+}
+
+// assertOneImage checks a Session's one attachment: a PNG of message, under key in a ConfigMap that
+// holds data and is owned by the Session. It returns the attachment.
+func assertOneImage(t *testing.T, s *v1alpha1.Session, message int32, key string, data []byte) v1alpha1.MessageAttachment {
+	t.Helper()
+	if len(s.Spec.Attachments) != 1 || s.Spec.Attachments[0].ConfigMapKeyRef == nil {
+		t.Fatalf("one ConfigMap attachment: %+v", s.Spec.Attachments)
+	}
+	cmName := s.Spec.Attachments[0].ConfigMapKeyRef.Name
+	want := v1alpha1.MessageAttachment{Message: message, Type: v1alpha1.AttachmentImage, MediaType: "image/png",
+		ConfigMapKeyRef: &v1alpha1.ConfigMapKeyReference{Name: cmName, Key: key}}
+	if !reflect.DeepEqual(s.Spec.Attachments[0], want) {
+		t.Errorf("attachment: got %+v, want %+v", s.Spec.Attachments[0], want)
+	}
+	assertOwnedConfigMap(t, s, cmName, key, data)
+	return want
 }
 
 // assertOwnedConfigMap checks the ConfigMap of a send's files: owned by the Session (so it goes

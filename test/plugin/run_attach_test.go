@@ -34,16 +34,7 @@ func TestRunAttachesAnImageToThePrompt(t *testing.T) {
 	assertInOrder(t, r.stdout, "user      [1 image] Build this page", "session "+name+" Succeeded")
 
 	s := session(t, name)
-	if len(s.Spec.Attachments) != 1 || s.Spec.Attachments[0].ConfigMapKeyRef == nil {
-		t.Fatalf("one ConfigMap attachment: %+v", s.Spec.Attachments)
-	}
-	cmName := s.Spec.Attachments[0].ConfigMapKeyRef.Name
-	want := v1alpha1.MessageAttachment{Message: 0, Type: v1alpha1.AttachmentImage, MediaType: "image/png",
-		ConfigMapKeyRef: &v1alpha1.ConfigMapKeyReference{Name: cmName, Key: "mockup.png"}}
-	if !reflect.DeepEqual(s.Spec.Attachments[0], want) {
-		t.Errorf("attachment: got %+v, want %+v", s.Spec.Attachments[0], want)
-	}
-	assertOwnedConfigMap(t, s, cmName, "mockup.png", data)
+	cmName := assertOneImage(t, s, 0, "mockup.png", data).ConfigMapKeyRef.Name
 	if !strings.Contains(r.stderr, "session "+name+" created with 1 attachment (files in ConfigMap "+cmName+"); following it") {
 		t.Errorf("run says what went with the prompt:\n%s", r.stderr)
 	}
